@@ -1,0 +1,49 @@
+"""Which cluster a stack deploys to: an EKS cluster, a GKE cluster or a kubeconfig context."""
+
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+
+from settings.base import Settings
+
+EksClusterName = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")]
+AwsRegion = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")]
+RoleArn = Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")]
+GcpProject = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")]
+GcpLocation = Annotated[str, StringConstraints(pattern=r"^[a-z]+-[a-z]+\d(-[a-z])?$")]
+GkeClusterName = Annotated[str, StringConstraints(pattern=r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$")]
+
+
+class KubeconfigCluster(Settings):
+    """A context of a kubeconfig file; the default, meant for local clusters (kind, k3d, minikube)."""
+
+    kind: Literal["kubeconfig"] = "kubeconfig"
+    path: str | None = None
+    """Kubeconfig file; defaults to $KUBECONFIG, then ~/.kube/config."""
+    context: str | None = None
+    """Context to use; defaults to the file's current context."""
+
+
+class EksCluster(Settings):
+    """An existing EKS cluster, looked up by name; credentials come from `aws eks get-token`."""
+
+    kind: Literal["eks"]
+    name: EksClusterName
+    region: AwsRegion
+    role_arn: RoleArn | None = None
+    """Role that `aws eks get-token` assumes to talk to the cluster."""
+    profile: str | None = None
+    """AWS CLI profile for the lookup and for `aws eks get-token`."""
+
+
+class GkeCluster(Settings):
+    """An existing GKE cluster, looked up by name; credentials come from gke-gcloud-auth-plugin."""
+
+    kind: Literal["gke"]
+    name: GkeClusterName
+    location: GcpLocation
+    """Region (regional cluster) or zone (zonal cluster)."""
+    project: GcpProject
+
+
+ClusterSettings = Annotated[EksCluster | GkeCluster | KubeconfigCluster, Field(discriminator="kind")]

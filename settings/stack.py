@@ -1,0 +1,89 @@
+"""The whole configuration of one stack, with the defaults that depend on the environment."""
+
+from typing import Literal
+
+from pydantic import model_validator
+
+from settings.argocd import ArgoCDSettings
+from settings.base import KubernetesName, Settings
+from settings.cluster import ClusterSettings, KubeconfigCluster
+from settings.dashboard import DashboardSettings
+
+Tier = Literal["local", "development", "staging", "production"]
+
+_TIER_BY_STACK_NAME: dict[str, Tier] = {
+    "local": "local",
+    "stg": "staging",
+    "staging": "staging",
+    "prd": "production",
+    "prod": "production",
+    "production": "production",
+}
+
+
+def tier_for_stack(stack: str) -> Tier:
+    return _TIER_BY_STACK_NAME.get(stack, "development")
+
+
+class EnvironmentSettings(Settings):
+    tier: Tier
+    """local, development, staging or production; production gets HA and deletion protection."""
+
+
+class PromotionSettings(Settings):
+    source: KubernetesName | None = None
+    """The stack whose tested revisions this stack accepts (stg: dev, prd: stg)."""
+
+
+class DriftSettings(Settings):
+    reconcile: Literal["auto", "confirm", "report"]
+    """What `reconcile` does on drift: apply, apply only with --yes, or only report."""
+
+
+class StackSettings(Settings):
+    environment: EnvironmentSettings
+    cluster: ClusterSettings = KubeconfigCluster()
+    argocd: ArgoCDSettings = ArgoCDSettings()
+    dashboard: DashboardSettings = DashboardSettings()
+    promotion: PromotionSettings = PromotionSettings()
+    drift: DriftSettings
+
+    @model_validator(mode="before")
+    @classmethod
+    def _environment_defaults(cls, raw, info):
+        if not isinstance(raw, dict):
+            return raw
+        stack = (info.context or {}).get("stack", "dev")
+        raw = dict(raw)
+        environment = raw.setdefault("environment", {})
+        if isinstance(environment, dict) and "tier" not in environment:
+            raw["environment"] = {**environment, "tier": tier_for_stack(stack)}
+        tier = raw["environment"].get("tier") if isinstance(raw["environment"], dict) else None
+        drift = raw.setdefault("drift", {})
+        if isinstance(drift, dict) and "reconcile" not in drift:
+            policy = {"production": "report", "staging": "confirm"}.get(tier, "auto")
+            raw["drift"] = {**drift, "reconcile": policy}
+        return raw
+
+    @model_validator(mode="after")
+    def _production_defaults(self):
+        production = self.environment.tier == "production"
+        argocd = self.argocd
+        resolved = argocd.model_copy(
+            update={
+                "ha": production if argocd.ha is None else argocd.ha,
+                "deletion_protection": production if argocd.deletion_protection is None else argocd.deletion_protection,
+            }
+        )
+        object.__setattr__(self, "argocd", resolved)
+        if self.argocd.sso and not self.dashboard.host:
+            raise ValueError("argocd.sso needs dashboard.host: SSO redirects to Argo CD's external URL")
+        return self
+
+    @property
+    def production(self) -> bool:
+        return self.environment.tier == "production"
+
+
+FIELDS_BY_KEY = {field.alias or name: field for name, field in StackSettings.model_fields.items()}
+"""Top-level stack keys (`gitops:<key>`), for spotting typos."""
