@@ -1,0 +1,1 @@
+"""Pulumi components of the gitops project and the pure builders behind them."""

@@ -1,0 +1,7 @@
+"""Pulumi type tokens of the project's components, in one place (`package:module:Type`)."""
+
+from enum import StrEnum
+
+
+class ComponentType(StrEnum):
+    ARGOCD = "gitops:argocd:ArgoCD"
