@@ -9,8 +9,11 @@ import pulumi_random as random
 from pydantic import SecretStr
 
 from components.argocd_values import (
+    ARGOCD_SECRET_LABELS,
+    ARGOCD_SECRET_NAME,
     REDIS_SECRET_NAME,
     RELEASE_NAME,
+    argocd_secret_data,
     chart_values,
     merge_values,
 )
@@ -63,11 +66,20 @@ class ArgoCD(pulumi.ComponentResource):
             admin_password_hash: Any = settings.admin.password_hash
         else:
             # random's bcrypt_hash is computed once and kept in state, so it does not change per run.
+            # The provider marks both outputs secret; saying so here keeps them secret in previews too.
             generated = random.RandomPassword(f"{name}-admin-password", length=24, special=False, opts=child)
-            self.admin_password = generated.result
-            admin_password_hash = generated.bcrypt_hash
+            self.admin_password = pulumi.Output.secret(generated.result)
+            admin_password_hash = pulumi.Output.secret(generated.bcrypt_hash)
 
-        values = chart_values(settings, host=args.host, admin_password_hash=admin_password_hash)
+        argocd_secret = k8s.core.v1.Secret(
+            f"{name}-argocd-secret",
+            metadata={"name": ARGOCD_SECRET_NAME, "namespace": self.namespace, "labels": ARGOCD_SECRET_LABELS},
+            type="Opaque",
+            string_data=secret_leaves(argocd_secret_data(settings, admin_password_hash=admin_password_hash)),
+            opts=child,
+        )
+
+        values = chart_values(settings, host=args.host)
         if args.extra_values:
             merge_values(values, args.extra_values)
         self.chart_version = settings.chart.version
@@ -77,8 +89,10 @@ class ArgoCD(pulumi.ComponentResource):
             name=RELEASE_NAME,
             namespace=self.namespace,
             **chart_source(settings.chart),
-            values=secret_leaves(values),
-            opts=pulumi.ResourceOptions(parent=self, protect=settings.deletion_protection, depends_on=[namespace, redis_secret]),
+            values=values,
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=settings.deletion_protection, depends_on=[namespace, redis_secret, argocd_secret]
+            ),
         )
         self.register_outputs(
             {"namespace": self.namespace, "chart_version": self.chart_version, "admin_password": self.admin_password}
@@ -95,7 +109,7 @@ def chart_source(chart: ChartSettings) -> dict[str, Any]:
 
 
 def secret_leaves(value: Any) -> Any:
-    """Chart values with each `SecretStr` turned into a Pulumi secret, so state keeps it encrypted."""
+    """The value with each `SecretStr` turned into a Pulumi secret, so state keeps it encrypted."""
     if isinstance(value, SecretStr):
         return pulumi.Output.secret(value.get_secret_value())
     if isinstance(value, dict):

@@ -1,23 +1,25 @@
-"""Values for the argo-cd chart, as a pure function of the stack's settings.
+"""Values for the argo-cd chart and the contents of argocd-secret, as pure functions of the settings.
 
-Every key set here exists in the chart's values.yaml (checked by tests/test_argocd_values.py);
-secrets stay `SecretStr` (or the caller's opaque secret value) so the component can mark them
-as Pulumi secrets.
+Every key set here exists in the chart's values.yaml (checked by tests/test_argocd_values.py).
+No secret goes into chart values: Pulumi would mark the whole `values` input secret and every
+diff of it would be opaque. Secrets go to argocd-secret, which the component owns.
 """
 
 from typing import Any
 
 import yaml
-from pydantic import SecretStr
 
 from settings.argocd import ArgoCDSettings, SsoSettings
 
 RELEASE_NAME = "argocd"
 REDIS_SECRET_NAME = "argocd-redis"
 """The chart reads redis' password from this secret (key `auth`), made by a hook we cannot run."""
+ARGOCD_SECRET_NAME = "argocd-secret"
+ARGOCD_SECRET_LABELS = {"app.kubernetes.io/name": ARGOCD_SECRET_NAME, "app.kubernetes.io/part-of": "argocd"}
+"""Argo CD only reads secrets labelled part-of=argocd."""
 
 
-def chart_values(settings: ArgoCDSettings, *, host: str | None, admin_password_hash: Any) -> dict[str, Any]:
+def chart_values(settings: ArgoCDSettings, *, host: str | None) -> dict[str, Any]:
     values: dict[str, Any] = {
         # Helm hooks do not run under helm.v4.Chart, so the secret-init job would never create
         # argocd-redis: the component creates it instead.
@@ -29,11 +31,7 @@ def chart_values(settings: ArgoCDSettings, *, host: str | None, admin_password_h
                 "policy.csv": settings.rbac.policy,
                 "scopes": "[" + ", ".join(settings.rbac.scopes) + "]",
             },
-            "secret": {
-                "argocdServerAdminPassword": admin_password_hash,
-                # The chart stamps the current time when this is empty: a diff on every run.
-                "argocdServerAdminPasswordMtime": settings.admin.password_mtime,
-            },
+            "secret": {"createSecret": False},
         },
     }
     if host:
@@ -47,8 +45,26 @@ def chart_values(settings: ArgoCDSettings, *, host: str | None, admin_password_h
     return values
 
 
+def argocd_secret_data(settings: ArgoCDSettings, *, admin_password_hash: Any) -> dict[str, Any]:
+    """argocd-secret's keys: the admin login and the client secrets SSO settings refer to."""
+    data: dict[str, Any] = {
+        "admin.password": admin_password_hash,
+        # Pinned: the chart would stamp the current time, a diff on every run.
+        "admin.passwordMtime": settings.admin.password_mtime,
+    }
+    if settings.sso and settings.sso.oidc:
+        data["oidc.clientSecret"] = settings.sso.oidc.client_secret
+    for connector in settings.sso.dex if settings.sso else []:
+        if connector.client_secret:
+            data[_dex_secret_key(connector.id)] = connector.client_secret
+    return data
+
+
+def _dex_secret_key(connector_id: str) -> str:
+    return f"dex.{connector_id}.clientSecret"
+
+
 def _sso_values(sso: SsoSettings) -> dict[str, Any]:
-    extra: dict[str, SecretStr] = {}
     if sso.oidc:
         oidc = sso.oidc
         config = {
@@ -60,23 +76,18 @@ def _sso_values(sso: SsoSettings) -> dict[str, Any]:
         }
         if oidc.cli_client_id:
             config["cliClientID"] = oidc.cli_client_id
-        extra["oidc.clientSecret"] = oidc.client_secret
         return {
-            "configs": {"cm": {"oidc.config": _yaml(config)}, "secret": {"extra": extra}},
+            "configs": {"cm": {"oidc.config": _yaml(config)}},
             "dex": {"enabled": False},  # Argo CD talks to the provider itself
         }
     connectors = []
     for connector in sso.dex:
         config = dict(connector.config)
         if connector.client_secret:
-            key = f"dex.{connector.id}.clientSecret"
-            config["clientSecret"] = f"${key}"  # a reference Argo CD resolves from argocd-secret
-            extra[key] = connector.client_secret
+            # A reference Argo CD resolves from argocd-secret when it hands the config to Dex.
+            config["clientSecret"] = "$" + _dex_secret_key(connector.id)
         connectors.append({"type": connector.type, "id": connector.id, "name": connector.name, "config": config})
-    values: dict[str, Any] = {"configs": {"cm": {"dex.config": _yaml({"connectors": connectors})}}}
-    if extra:
-        values["configs"]["secret"] = {"extra": extra}
-    return values
+    return {"configs": {"cm": {"dex.config": _yaml({"connectors": connectors})}}}
 
 
 def _ha_values() -> dict[str, Any]:

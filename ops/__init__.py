@@ -1,0 +1,1 @@
+"""The project's command line: render, promote, drift, reconcile (`python -m ops`)."""

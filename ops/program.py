@@ -1,0 +1,40 @@
+"""Run the real Pulumi program offline, under recording mocks, with a stack file's config."""
+
+import runpy
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime.settings import get_root_resource
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from ops.mocks import Registration, install
+from settings import read_stack_config, stack_file_for
+from settings.load import PROJECT
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class ProgramRun:
+    stack: str
+    registrations: list[Registration]
+    outputs: dict[str, tuple[Any, bool]]
+    """Stack output name → (value, is_secret)."""
+    invokes: list[tuple[str, dict[str, Any]]]
+
+
+def run_program(stack: str, project_dir: Path = PROJECT_DIR, stack_file: Path | None = None) -> ProgramRun:
+    """Run `__main__.py` for `stack` under mocks. Raises SettingsError on bad settings."""
+    config, secret_keys = read_stack_config(stack_file or project_dir / stack_file_for(stack))
+    mocks = install(PROJECT, stack, config, secret_keys)
+    _sync_await(run_pulumi_func(lambda: runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")))
+    outputs = {name: _resolve(value) for name, value in getattr(get_root_resource(), "outputs", {}).items()}
+    return ProgramRun(stack, list(mocks.registrations), outputs, list(mocks.invokes))
+
+
+def _resolve(value: Any) -> tuple[Any, bool]:
+    output = pulumi.Output.from_input(value)
+    return _sync_await(output.future()), bool(_sync_await(output.is_secret()))

@@ -1,0 +1,132 @@
+"""Write what a stack would apply: Kubernetes objects, Helm charts and the resource list.
+
+Output is a pure function of the stack file: keys sorted, secrets redacted, so two renders of
+the same stack are byte-identical and a render can be diffed in review.
+"""
+
+import json
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ops.mocks import Registration
+from ops.program import ProgramRun
+
+REDACTED = "REDACTED"
+"""Stands for a secret value; valid base64 too, so a redacted Secret `data` still validates."""
+_PULUMI_ONLY_INPUTS = {"__defaults"}
+
+
+@dataclass(frozen=True)
+class RenderedStack:
+    stack: str
+    directory: Path
+    objects: dict[Path, dict[str, Any]]
+    charts: dict[Path, dict[str, Any]]
+
+
+def kubernetes_objects(run: ProgramRun) -> list[tuple[Registration, dict[str, Any]]]:
+    """Every Kubernetes object the program registers, secrets redacted."""
+    return [(r, redact(object_of(r), r.secret_paths)) for r in run.registrations if is_kubernetes_object(r)]
+
+
+def is_kubernetes_object(registration: Registration) -> bool:
+    return (
+        registration.custom
+        and registration.type.startswith("kubernetes:")
+        and not registration.type.startswith(("kubernetes:helm.sh/", "kubernetes:yaml/", "kubernetes:kustomize"))
+    )
+
+
+def object_of(registration: Registration) -> dict[str, Any]:
+    return {k: v for k, v in registration.inputs.items() if k not in _PULUMI_ONLY_INPUTS}
+
+
+def render(run: ProgramRun, out_dir: Path) -> RenderedStack:
+    directory = out_dir / run.stack
+    if directory.exists():
+        shutil.rmtree(directory)
+    objects: dict[Path, dict[str, Any]] = {}
+    for registration, obj in kubernetes_objects(run):
+        objects[directory / object_file_name(obj, registration)] = obj
+    charts = {
+        directory / "charts" / f"{r.name}.yaml": chart_document(r)
+        for r in run.registrations
+        if r.type.startswith("kubernetes:helm.sh/")
+    }
+    for path, document in {**objects, **charts}.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(to_yaml(document))
+    (directory / "resources.json").write_text(json.dumps(resource_list(run), indent=2, sort_keys=True) + "\n")
+    (directory / "outputs.json").write_text(json.dumps(output_list(run), indent=2, sort_keys=True) + "\n")
+    return RenderedStack(run.stack, directory, objects, charts)
+
+
+def object_file_name(obj: dict[str, Any], registration: Registration) -> str:
+    metadata = obj.get("metadata") or {}
+    parts = [
+        obj.get("kind", registration.type.rsplit(":", 1)[-1]),
+        metadata.get("namespace"),
+        metadata.get("name") or registration.name,
+    ]
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", "-".join(p for p in parts if p)).lower() + ".yaml"
+
+
+def chart_document(registration: Registration) -> dict[str, Any]:
+    inputs = redact(registration.inputs, registration.secret_paths)
+    return {
+        "release": inputs.get("name", registration.name),
+        "namespace": inputs.get("namespace"),
+        "chart": inputs.get("chart"),
+        "repository": (inputs.get("repositoryOpts") or {}).get("repo"),
+        "version": inputs.get("version"),
+        "values": inputs.get("values") or {},
+    }
+
+
+def resource_list(run: ProgramRun) -> list[dict[str, Any]]:
+    return sorted(
+        (
+            {
+                "type": r.type,
+                "name": r.name,
+                "urn": r.urn,
+                "parent": r.parent,
+                "provider": r.provider.rsplit("::", 1)[0] if r.provider else None,  # a reference is `<urn>::<id>`
+                "dependsOn": sorted(r.dependencies),
+                "secretInputs": sorted(r.secret_paths),
+            }
+            for r in run.registrations
+        ),
+        key=lambda entry: entry["urn"],
+    )
+
+
+def output_list(run: ProgramRun) -> dict[str, Any]:
+    return {name: REDACTED if secret else value for name, (value, secret) in run.outputs.items()}
+
+
+def redact(value: Any, secret_paths: list[str], path: str = "") -> Any:
+    if path in secret_paths or (not path and "." in secret_paths):
+        return _redact_all(value)
+    if isinstance(value, dict):
+        return {k: redact(v, secret_paths, f"{path}.{k}" if path else k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v, secret_paths, f"{path}[{i}]") for i, v in enumerate(value)]
+    return value
+
+
+def _redact_all(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _redact_all(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact_all(v) for v in value]
+    return REDACTED
+
+
+def to_yaml(document: Any) -> str:
+    return yaml.safe_dump(document, sort_keys=True, default_flow_style=False, width=120)
