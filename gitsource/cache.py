@@ -1,0 +1,136 @@
+"""Local bare mirrors of remote repositories: cloned once, fetched once per cache object."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from gitsource.credentials import Credentials, git_auth, merge_url_credentials
+from gitsource.errors import GitSourceError
+from gitsource.git_command import failure_reason, run_git
+from gitsource.github_app import InstallationTokens
+from gitsource.mirror import Mirror
+from gitsource.redaction import split_userinfo
+
+CACHE_ROOT_VARIABLE = "GITOPS_GIT_CACHE"
+DEFAULT_NETWORK_TIMEOUT_SECONDS = 300.0
+MIRRORED_REFSPECS = ("+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
+_UNSAFE_NAME_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]+")
+MAX_READABLE_NAME_LENGTH = 80
+
+
+def default_cache_root() -> Path:
+    configured = os.environ.get(CACHE_ROOT_VARIABLE)
+    if configured:
+        return Path(configured).expanduser()
+    return Path.home() / ".cache" / "gitops" / "git"
+
+
+def mirror_directory_name(url: str) -> str:
+    """Readable host/path of the URL plus a hash of the whole URL, so two URLs never share one."""
+    parts = urlsplit(url)
+    if parts.scheme:
+        readable = f"{parts.hostname or ''}/{parts.path}"
+    else:
+        # scp-like `user@host:path`
+        readable = url.split("@", 1)[-1].replace(":", "/", 1)
+    readable = _UNSAFE_NAME_CHARACTERS.sub("_", readable).strip("._-")[-MAX_READABLE_NAME_LENGTH:]
+    digest = hashlib.sha256(url.encode()).hexdigest()[:12]
+    return f"{readable or 'repository'}-{digest}"
+
+
+class RepositoryCache:
+    """Bare mirrors under one root directory, reused across processes.
+
+    Each URL is cloned the first time it is ever seen and fetched at most once per cache object,
+    so a program should make one cache and share it.
+    """
+
+    def __init__(self, root: Path | None = None, *, network_timeout: float = DEFAULT_NETWORK_TIMEOUT_SECONDS) -> None:
+        self.root = Path(root) if root is not None else default_cache_root()
+        self.network_timeout = network_timeout
+        self._mirrors: dict[str, Mirror] = {}
+        self._installation_tokens = InstallationTokens(timeout=network_timeout)
+
+    def open(self, url: str, credentials: Credentials | None = None) -> Mirror:
+        """The up-to-date mirror of `url` (cloned or fetched now, unless done by this cache)."""
+        remote_url, url_username, url_password = split_userinfo(url.strip())
+        mirror = self._mirrors.get(remote_url)
+        if mirror is not None:
+            return mirror
+        credentials = merge_url_credentials(url_username, url_password, credentials)
+        path = self.root / mirror_directory_name(remote_url)
+        self.root.mkdir(parents=True, exist_ok=True)
+        with _exclusive_lock(path.with_name(path.name + ".lock")):
+            if _is_mirror(path):
+                self._fetch(remote_url, path, credentials)
+            else:
+                shutil.rmtree(path, ignore_errors=True)
+                self._clone(remote_url, path, credentials)
+        mirror = Mirror(remote_url, path)
+        self._mirrors[remote_url] = mirror
+        return mirror
+
+    def _clone(self, url: str, path: Path, credentials: Credentials | None) -> None:
+        # Cloned beside its final place and renamed in one step: a crash mid-clone never leaves
+        # a directory that looks like a complete mirror.
+        staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=self.root))
+        try:
+            with git_auth(url, credentials, self._installation_tokens.token_for) as auth:
+                result = run_git(
+                    ["clone", "--bare", "--quiet", "--", url, str(staging)],
+                    cwd=self.root,
+                    environment=auth.environment,
+                    timeout=self.network_timeout,
+                )
+                if not result.ok:
+                    reason = failure_reason(result.stderr, auth.secrets)
+                    raise GitSourceError(f"cannot clone {url}: {reason}")
+            # Later fetches update branches and tags only, with force and pruning, like Argo CD's
+            # own view of the remote; hosts' extra refs (pull requests) are never downloaded.
+            for index, refspec in enumerate(MIRRORED_REFSPECS):
+                mode = "--replace-all" if index == 0 else "--add"
+                self._configure(staging, mode, "remote.origin.fetch", refspec)
+            os.rename(staging, path)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def _fetch(self, url: str, path: Path, credentials: Credentials | None) -> None:
+        with git_auth(url, credentials, self._installation_tokens.token_for) as auth:
+            result = run_git(
+                ["fetch", "--prune", "--quiet", "origin"],
+                cwd=path,
+                environment={"GIT_DIR": str(path), **auth.environment},
+                timeout=self.network_timeout,
+            )
+            if not result.ok:
+                raise GitSourceError(f"cannot fetch {url}: {failure_reason(result.stderr, auth.secrets)}")
+
+    @staticmethod
+    def _configure(repository: Path, *arguments: str) -> None:
+        result = run_git(["config", *arguments], cwd=repository, environment={"GIT_DIR": str(repository)})
+        if not result.ok:
+            raise GitSourceError(f"cannot configure mirror {repository}: {failure_reason(result.stderr)}")
+
+
+def _is_mirror(path: Path) -> bool:
+    return (path / "HEAD").is_file() and (path / "objects").is_dir() and (path / "refs").is_dir()
+
+
+@contextmanager
+def _exclusive_lock(lock_path: Path) -> Iterator[None]:
+    """Serialize clone and fetch of one mirror across processes."""
+    with open(lock_path, "a") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)

@@ -1,0 +1,78 @@
+"""Running one git command through GitPython and turning its failure into a clean reason."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import git
+
+from gitsource.redaction import redact
+
+# Never wait for a username, password or passphrase that nobody will type.
+NON_INTERACTIVE_ENVIRONMENT = {"GIT_TERMINAL_PROMPT": "0", "GCM_INTERACTIVE": "never"}
+
+# Lines git prints on every failure that say nothing about this one.
+_NOISE_PREFIXES = (
+    "Cloning into",
+    "hint:",
+    "Please make sure you have the correct access rights",
+    "and the repository exists.",
+)
+_MESSAGE_PREFIXES = ("fatal: ", "error: ")
+MAX_REASON_LENGTH = 400
+
+
+@dataclass(frozen=True)
+class GitResult:
+    status: int
+    stdout: bytes
+    stderr: str
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 0
+
+
+def run_git(
+    arguments: Sequence[str],
+    *,
+    cwd: Path,
+    environment: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+) -> GitResult:
+    """Run `git ARGUMENTS` in `cwd`; never raises for a non-zero exit."""
+    status, stdout, stderr = git.Git(cwd).execute(
+        ["git", *arguments],
+        env={**NON_INTERACTIVE_ENVIRONMENT, **(environment or {})},
+        kill_after_timeout=timeout,
+        with_extended_output=True,
+        with_exceptions=False,
+        stdout_as_string=False,
+        strip_newline_in_stdout=False,
+    )
+    # GitPython always hands stderr back decoded, whatever `stdout_as_string` says.
+    message = stderr if isinstance(stderr, str) else stderr.decode("utf-8", errors="replace")
+    # GitPython replaces stderr with its own text (quoting the whole command) when it kills git.
+    if timeout is not None and status != 0 and message.startswith("Timeout: the command"):
+        message = f"fatal: timed out after {timeout:g} s"
+    return GitResult(status, stdout, message)
+
+
+def failure_reason(stderr: str, secrets: Iterable[str] = ()) -> str:
+    """The informative part of git's stderr, on one line, without any secret."""
+    reasons: list[str] = []
+    for raw_line in stderr.splitlines():
+        line = raw_line.strip()
+        if not line or line.startswith(_NOISE_PREFIXES):
+            continue
+        for prefix in _MESSAGE_PREFIXES:
+            line = line.removeprefix(prefix)
+        if line not in reasons:
+            reasons.append(line)
+    # Redact before shortening, so a secret cut in half cannot slip through as a prefix.
+    reason = redact("; ".join(reasons), secrets) or "git gave no reason"
+    if len(reason) > MAX_REASON_LENGTH:
+        reason = reason[: MAX_REASON_LENGTH - 3] + "..."
+    return reason
