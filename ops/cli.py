@@ -68,3 +68,50 @@ def render_command(
     console.print(f"written to {out}/")
     if failed:
         raise typer.Exit(1)
+
+
+# --- promote, drift, reconcile (ops/promote.py, ops/drift.py, ops/reconcile.py) ---------------
+from ops.drift import ExitOneOnUsageError  # noqa: E402
+
+
+@app.command("promote")
+def promote_command(
+    source: Annotated[str, typer.Argument(help="Stack whose resolved commits are promoted (e.g. dev).")],
+    target: Annotated[str, typer.Argument(help="Stack whose stack file receives them (e.g. stg).")],
+    app_names: Annotated[
+        list[str] | None, typer.Option("--app", help="Promote only this application; repeat for more (default: all).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Promote even when source apps are not Synced and Healthy.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Write the source stack's commits into the target stack file and commit that on a new branch."""
+    from ops.promote import run_promote
+
+    raise typer.Exit(run_promote(source, target, app_names or [], force, as_json, console, errors))
+
+
+@app.command("drift", cls=ExitOneOnUsageError)
+def drift_command(
+    stack: Annotated[str, typer.Option("--stack", "-s", help="Stack to check.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    markdown: Annotated[
+        Path | None, typer.Option("--markdown", help="Also write the report as Markdown (for $GITHUB_STEP_SUMMARY).")
+    ] = None,
+) -> None:
+    """Refresh and preview a stack: exit 0 no drift, 2 drift found, 1 error."""
+    from ops.drift import run_drift
+
+    raise typer.Exit(run_drift(stack, as_json, markdown, console, errors))
+
+
+@app.command("reconcile", cls=ExitOneOnUsageError)
+def reconcile_command(
+    stack: Annotated[str, typer.Option("--stack", "-s", help="Stack to reconcile.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Apply under the `confirm` policy.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report and the outcome as JSON.")] = False,
+    markdown: Annotated[Path | None, typer.Option("--markdown", help="Also write the drift report as Markdown.")] = None,
+) -> None:
+    """Check drift, then `pulumi up` as the stack's gitops:drift.reconcile policy allows (auto/confirm/report)."""
+    from ops.reconcile import run_reconcile
+
+    raise typer.Exit(run_reconcile(stack, yes, as_json, markdown, console, errors))

@@ -1,0 +1,244 @@
+"""Everything that drives the Pulumi Automation API: finding the project, choosing the backend and the
+secrets provider, selecting a stack, and turning the CLI's failures into one-line errors.
+
+The rest of `ops` talks to a stack only through `open_stack`, so tests swap that one function for a
+fake and never need the `pulumi` CLI.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+import yaml
+
+PULUMI_INSTALL_URL = "https://www.pulumi.com/docs/install/"
+PROJECT_FILE = "Pulumi.yaml"
+STATE_DIR = ".pulumi-state"
+_PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+# Backends whose secrets are encrypted with a passphrase unless the stack file names another
+# provider; Pulumi Cloud (https://) encrypts them itself.
+_DIY_SCHEMES = ("file://", "s3://", "gs://", "azblob://", "postgres://")
+
+
+class OpsError(Exception):
+    """A failure the user can act on; the CLI prints its message on one line and exits 1."""
+
+
+class AutomationStack(Protocol):
+    """The part of `pulumi.automation.Stack` that `ops` uses (and that test fakes implement)."""
+
+    name: str
+
+    def outputs(self) -> Any: ...
+    def refresh(self, **kwargs: Any) -> Any: ...
+    def preview(self, **kwargs: Any) -> Any: ...
+    def up(self, **kwargs: Any) -> Any: ...
+    def export_stack(self) -> Any: ...
+
+
+def project_root(start: Path | None = None) -> Path:
+    """The nearest directory at or above `start` (default: the current one) holding Pulumi.yaml."""
+    here = (start or Path.cwd()).resolve()
+    for directory in (here, *here.parents):
+        if (directory / PROJECT_FILE).is_file():
+            return directory
+    if start is None and (_PACKAGE_ROOT / PROJECT_FILE).is_file():
+        return _PACKAGE_ROOT
+    raise OpsError(f"no {PROJECT_FILE} in {here} or any parent directory: run this from the project checkout")
+
+
+def stack_config_dir(root: Path) -> Path:
+    """Where the stack files live: Pulumi.yaml's `stackConfigDir`, else the project directory."""
+    try:
+        project = yaml.safe_load((root / PROJECT_FILE).read_text()) or {}
+    except yaml.YAMLError as error:
+        raise OpsError(f"{root / PROJECT_FILE}: not valid YAML: {error}") from None
+    configured = project.get("stackConfigDir") if isinstance(project, dict) else None
+    return root / configured if configured else root
+
+
+def stack_file(root: Path, stack: str) -> Path:
+    """The stack's `Pulumi.<stack>.yaml`; an unknown stack (no such file) is an error."""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", stack):
+        raise OpsError(f"unknown stack {stack!r}: not a valid stack name")
+    path = stack_config_dir(root) / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        known = ", ".join(stack_names(root)) or "none"
+        raise OpsError(f"unknown stack {stack!r}: no {path.relative_to(root)} (known stacks: {known})")
+    return path
+
+
+def stack_names(root: Path) -> list[str]:
+    """Every stack that has a stack file, sorted."""
+    directory = stack_config_dir(root)
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in directory.glob("Pulumi.*.yaml"))
+
+
+def load_settings(path: Path) -> Any:
+    """The stack's typed settings (see the `settings` package); a bad file becomes an OpsError."""
+    import settings
+
+    try:
+        return settings.load_stack_file(path)
+    except settings.SettingsError as error:
+        raise OpsError(str(error).strip()) from None
+
+
+def backend_url(root: Path, environ: dict[str, str] | None = None) -> str:
+    """PULUMI_BACKEND_URL when set, else a file backend in `<project>/.pulumi-state` (created)."""
+    environ = dict(os.environ) if environ is None else environ
+    configured = environ.get("PULUMI_BACKEND_URL", "").strip()
+    if configured:
+        return configured
+    state = root / STATE_DIR
+    state.mkdir(parents=True, exist_ok=True)
+    return state.as_uri()
+
+
+def secrets_provider_of(path: Path) -> str | None:
+    """The stack file's `secretsprovider:` (None means the backend's default)."""
+    try:
+        document = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        return None
+    provider = document.get("secretsprovider") if isinstance(document, dict) else None
+    return str(provider) if provider else None
+
+
+def needs_passphrase(backend: str, secrets_provider: str | None) -> bool:
+    """A self-managed backend with the default or passphrase provider decrypts with a passphrase."""
+    if secrets_provider and secrets_provider != "passphrase":
+        return False
+    return backend.startswith(_DIY_SCHEMES)
+
+
+def check_passphrase(backend: str, secrets_provider: str | None, environ: dict[str, str] | None = None) -> None:
+    environ = dict(os.environ) if environ is None else environ
+    if not needs_passphrase(backend, secrets_provider):
+        return
+    if "PULUMI_CONFIG_PASSPHRASE" in environ or environ.get("PULUMI_CONFIG_PASSPHRASE_FILE"):
+        return
+    raise OpsError(
+        f"the backend {redact_url(backend)} keeps secrets encrypted with a passphrase: "
+        "set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE"
+    )
+
+
+def require_pulumi_cli() -> str:
+    found = shutil.which("pulumi")
+    if not found:
+        raise OpsError(f"the pulumi CLI is not on PATH: install it from {PULUMI_INSTALL_URL}")
+    return found
+
+
+def open_stack(name: str, root: Path, *, create: bool = False) -> AutomationStack:
+    """Select (or, with `create`, create or select) the stack with a LocalWorkspace on the project
+    directory. The project's Pulumi.yaml and stack files are used as they are: no ProjectSettings or
+    StackSettings are passed, because LocalWorkspace would rewrite those files with its own YAML
+    dump and it does not know `stackConfigDir`."""
+    from pulumi import automation as auto
+
+    path = stack_file(root, name)
+    require_pulumi_cli()
+    backend = backend_url(root)
+    provider = secrets_provider_of(path)
+    check_passphrase(backend, provider)
+    options = auto.LocalWorkspaceOptions(
+        work_dir=str(root),
+        env_vars={"PULUMI_BACKEND_URL": backend, "PULUMI_SKIP_UPDATE_CHECK": "true"},
+        # Used by `pulumi stack init` only, i.e. when `create` makes a new stack.
+        secrets_provider=provider or ("passphrase" if needs_passphrase(backend, provider) else None),
+    )
+    select = auto.create_or_select_stack if create else auto.select_stack
+    with automation_errors(name):
+        return select(stack_name=name, work_dir=str(root), opts=options)
+
+
+@contextmanager
+def automation_errors(stack: str) -> Iterator[None]:
+    """Turn the Automation API's exceptions into OpsError with one line the user can act on."""
+    try:
+        yield
+    except OpsError:
+        raise
+    except Exception as error:
+        translated = translate_error(error, stack)
+        if translated is None:
+            raise
+        raise translated from error
+
+
+def translate_error(error: BaseException, stack: str) -> OpsError | None:
+    """The one-line OpsError for an Automation API failure, or None for a bug that should surface."""
+    from pulumi.automation import errors as auto_errors
+
+    if isinstance(error, auto_errors.StackNotFoundError):
+        return OpsError(
+            f"unknown stack {stack!r}: its stack file exists but the backend has no such stack "
+            f"(create it with `pulumi stack init {stack}`)"
+        )
+    if isinstance(error, auto_errors.ConcurrentUpdateError):
+        return OpsError(f"stack {stack!r} is locked by another update; wait for it to finish, then retry")
+    if isinstance(error, auto_errors.InvalidVersionError):
+        return OpsError(f"unusable pulumi CLI: {error}")
+    if isinstance(error, auto_errors.CommandError):
+        return OpsError(f"pulumi failed on stack {stack!r}: {command_error_summary(str(error))}")
+    if isinstance(error, FileNotFoundError) and "pulumi" in str(error):
+        return OpsError(f"the pulumi CLI is not on PATH: install it from {PULUMI_INSTALL_URL}")
+    return None
+
+
+_UNREACHABLE = re.compile(
+    r"cluster is unreachable|connection refused|no such host|i/o timeout|Unable to connect to the server"
+    r"|failed to (?:load|read) kubeconfig|the server has asked for the client to provide credentials",
+    re.IGNORECASE,
+)
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def strip_ansi(text: str) -> str:
+    return _ANSI.sub("", text)
+
+
+def command_error_summary(text: str) -> str:
+    """The most useful line of a failed pulumi command: its first `error:` line (ANSI colour
+    stripped), flagged when it says the cluster cannot be reached."""
+    lines = [strip_ansi(line).strip() for line in text.splitlines()]
+    errors = [line for line in lines if line.lower().startswith("error:")]
+    detail = [line for line in errors if not re.match(r"error: (update|preview|refresh) failed$", line)]
+    chosen = (detail or errors or [line for line in lines if line and not line.startswith("code:")] or ["unknown error"])[0]
+    chosen = re.sub(r"^error:\s*", "", chosen)
+    if _UNREACHABLE.search(text):
+        return f"cluster unreachable: {chosen}"
+    return chosen
+
+
+def redact_url(url: str) -> str:
+    """A URL without its user-info (tokens sometimes ride in repository and backend URLs)."""
+    return re.sub(r"^([a-z][a-z0-9+.-]*://)[^/@]*@", r"\1", url, flags=re.IGNORECASE)
+
+
+def ci_matrix(root: Path | None = None) -> list[dict[str, str]]:
+    """The stacks CI works on (every stack but local-tier ones) with what its cloud login needs."""
+    root = root or project_root()
+    rows = []
+    for name in stack_names(root):
+        settings = load_settings(stack_file(root, name))
+        if settings.environment.tier == "local":
+            continue
+        cluster = settings.cluster
+        rows.append(
+            {
+                "stack": name,
+                "cloud": {"eks": "aws", "gke": "gcp"}.get(cluster.kind, "none"),
+                "region": getattr(cluster, "region", None) or getattr(cluster, "location", None) or "",
+            }
+        )
+    return rows
