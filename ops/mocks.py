@@ -39,6 +39,7 @@ class Registration:
     inputs: dict[str, Any]
     secret_paths: list[str] = field(default_factory=list)
     custom: bool = True
+    protect: bool = False
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
@@ -92,6 +93,7 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
                     inputs=unwrap_secrets(inputs, "", secret_paths),
                     secret_paths=secret_paths,
                     custom=request.custom,
+                    protect=request.protect,
                 )
             )
         return response

@@ -1,0 +1,123 @@
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.argocd import ArgoCD, ArgoCDArgs
+from settings import parse_settings
+
+BCRYPT = "$2a$10$" + "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0"
+
+
+def build(argocd: dict, stack: str = "dev") -> ArgoCD:
+    settings = parse_settings({"argocd": argocd}, stack, secret_keys={"argocd"})
+    provider = k8s.Provider("kubernetes", kubeconfig="/dev/null")
+    return ArgoCD("argocd", ArgoCDArgs(settings=settings.argocd), pulumi.ResourceOptions(providers={"kubernetes": provider}))
+
+
+@pulumi.runtime.test
+def test_component_tree_types_parents_and_one_provider(mocks):
+    argocd = build({})
+
+    def check(_):
+        by_name = {r.name: r for r in mocks.registrations}
+        assert by_name["argocd"].type == "gitops:argocd:ArgoCD"
+        assert {r.type for r in mocks.registrations if r.parent == by_name["argocd"].urn} == {
+            "kubernetes:core/v1:Namespace",
+            "kubernetes:core/v1:Secret",
+            "random:index/randomPassword:RandomPassword",
+            "kubernetes:helm.sh/v4:Chart",
+        }
+        kubernetes_children = [r for r in mocks.registrations if r.type.startswith("kubernetes:")]
+        assert len(kubernetes_children) == 4
+        assert {r.provider.rsplit("::", 1)[0] for r in kubernetes_children} == {by_name["kubernetes"].urn}
+
+    return argocd.chart.urn.apply(check)
+
+
+@pulumi.runtime.test
+def test_the_chart_waits_for_its_namespace_and_the_secrets_its_hooks_would_make(mocks):
+    argocd = build({})
+
+    def check(_):
+        chart = mocks.named("argocd-chart")
+        needed = {mocks.named(name).urn for name in ["argocd-namespace", "argocd-redis-secret", "argocd-argocd-secret"]}
+        assert needed <= set(chart.dependencies)
+        assert chart.inputs["chart"] == "argo-cd" and chart.inputs["version"] == "10.1.1"
+        assert chart.inputs["repositoryOpts"] == {"repo": "https://argoproj.github.io/argo-helm"}
+        assert chart.inputs["name"] == "argocd" and chart.inputs["namespace"] == "argocd"
+
+    return argocd.chart.urn.apply(check)
+
+
+@pulumi.runtime.test
+def test_passwords_are_secrets_and_redis_secret_has_the_key_the_chart_reads(mocks):
+    argocd = build({})
+
+    def check(args):
+        _, password_is_secret = args
+        assert password_is_secret
+        redis = mocks.named("argocd-redis-secret")
+        assert redis.inputs["metadata"]["name"] == "argocd-redis" and set(redis.inputs["stringData"]) == {"auth"}
+        assert redis.secret_paths == ["stringData"]
+        argocd_secret = mocks.named("argocd-argocd-secret")
+        assert argocd_secret.secret_paths == ["stringData"]
+        assert argocd_secret.inputs["stringData"]["admin.passwordMtime"] == "2025-01-01T00:00:00Z"
+        assert argocd_secret.inputs["metadata"]["labels"]["app.kubernetes.io/part-of"] == "argocd"
+        assert not mocks.named("argocd-chart").secret_paths
+
+    return pulumi.Output.all(argocd.chart.urn, pulumi.Output.from_input(argocd.admin_password).is_secret()).apply(check)
+
+
+@pulumi.runtime.test
+def test_a_supplied_hash_replaces_the_generated_password(mocks):
+    argocd = build({"admin": {"passwordHash": BCRYPT}})
+
+    def check(_):
+        assert argocd.admin_password is None
+        assert [r.name for r in mocks.by_type("random:index/randomPassword:RandomPassword")] == ["argocd-redis-password"]
+        assert mocks.named("argocd-argocd-secret").inputs["stringData"]["admin.password"] == BCRYPT
+
+    return argocd.chart.urn.apply(check)
+
+
+@pulumi.runtime.test
+def test_production_protects_the_namespace_and_chart_from_deletion(mocks):
+    argocd = build({}, stack="prd")
+
+    def check(_):
+        assert mocks.named("argocd-namespace").protect and mocks.named("argocd-chart").protect
+        assert not mocks.named("argocd-redis-secret").protect
+
+    return argocd.chart.urn.apply(check)
+
+
+@pulumi.runtime.test
+def test_development_does_not_protect(mocks):
+    argocd = build({})
+    return argocd.chart.urn.apply(lambda _: not_protected(mocks))
+
+
+def not_protected(mocks):
+    assert not mocks.named("argocd-namespace").protect and not mocks.named("argocd-chart").protect
+
+
+@pulumi.runtime.test
+def test_an_air_gapped_chart_path_or_oci_registry(mocks):
+    local = build({"chart": {"path": "./charts/argo-cd-10.1.1.tgz"}})
+
+    def check(_):
+        chart = mocks.named("argocd-chart").inputs
+        assert chart["chart"] == "./charts/argo-cd-10.1.1.tgz" and "repositoryOpts" not in chart and "version" not in chart
+
+    return local.chart.urn.apply(check)
+
+
+@pulumi.runtime.test
+def test_an_oci_registry_chart(mocks):
+    oci = build({"chart": {"repository": "oci://registry.example.com/mirror", "version": "10.1.0"}})
+
+    def check(_):
+        chart = mocks.named("argocd-chart").inputs
+        assert chart["chart"] == "oci://registry.example.com/mirror/argo-cd" and chart["version"] == "10.1.0"
+        assert oci.app_version is None
+
+    return oci.chart.urn.apply(check)

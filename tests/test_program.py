@@ -1,0 +1,131 @@
+"""The whole program, run under mocks for every stack file, and its offline render."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from ops.cli import app
+from ops.program import PROJECT_DIR, run_program
+from ops.render import REDACTED, kubernetes_objects, render
+from ops.validate import validate_directory, validate_object
+from settings import SettingsError
+
+STACKS = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in (PROJECT_DIR / "stacks").glob("Pulumi.*.yaml"))
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_each_stack_runs_and_every_object_is_valid(stack):
+    run = run_program(stack)
+    objects = kubernetes_objects(run)
+    assert objects
+    problems = [str(p) for _, obj in objects for p in validate_object(obj)]
+    assert problems == []
+    assert run.outputs["chartVersion"] == ("10.1.1", False)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_one_kubernetes_provider_serves_every_kubernetes_resource(stack):
+    run = run_program(stack)
+    providers = [r for r in run.registrations if r.type == "pulumi:providers:kubernetes"]
+    assert len(providers) == 1
+    users = {r.provider.rsplit("::", 1)[0] for r in run.registrations if r.type.startswith("kubernetes:")}
+    assert users == {providers[0].urn}
+
+
+def test_eks_stack_looks_up_its_cluster_and_authenticates_with_aws_eks_get_token():
+    run = run_program("dev")
+    assert [(token, args["name"]) for token, args in run.invokes if token.startswith("aws:")] == [
+        ("aws:eks/getCluster:getCluster", "platform-dev")
+    ]
+    kubeconfig = json.loads(next(r for r in run.registrations if r.type == "pulumi:providers:kubernetes").inputs["kubeconfig"])
+    user = kubeconfig["users"][0]["user"]["exec"]
+    assert user["command"] == "aws"
+    assert user["args"][:4] == ["eks", "get-token", "--cluster-name", "platform-dev"]
+    assert "--role-arn" in user["args"] and "token" not in kubeconfig["users"][0]["user"]
+    aws = next(r for r in run.registrations if r.type == "pulumi:providers:aws")
+    assert aws.inputs["region"] == "eu-west-1"
+
+
+def test_gke_stack_uses_the_gke_auth_plugin():
+    run = run_program("prd")
+    assert [token for token, _ in run.invokes] == ["gcp:container/getCluster:getCluster"]
+    kubeconfig = json.loads(next(r for r in run.registrations if r.type == "pulumi:providers:kubernetes").inputs["kubeconfig"])
+    assert kubeconfig["users"][0]["user"]["exec"]["command"] == "gke-gcloud-auth-plugin"
+    assert kubeconfig["clusters"][0]["cluster"]["server"] == "https://203.0.113.10"
+
+
+def test_kubeconfig_stack_uses_its_context_and_no_cloud():
+    run = run_program("local")
+    assert run.invokes == []
+    provider = next(r for r in run.registrations if r.type == "pulumi:providers:kubernetes")
+    assert provider.inputs["context"] == "kind-gitops"
+
+
+@pytest.mark.parametrize(
+    ("stack", "absent"), [("local", ["pulumi_aws", "pulumi_gcp"]), ("dev", ["pulumi_gcp"]), ("prd", ["pulumi_aws"])]
+)
+def test_a_stack_imports_only_the_cloud_sdk_its_cluster_needs(stack, absent):
+    code = (
+        "import sys; from ops.program import run_program; run_program(sys.argv[1]); "
+        "print(' '.join(m for m in sys.argv[2:] if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, stack, *absent], cwd=PROJECT_DIR, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""
+
+
+def test_bad_settings_stop_the_program_before_any_resource(tmp_path):
+    stack_file = tmp_path / "Pulumi.dev.yaml"
+    stack_file.write_text("config:\n  gitops:argocd:\n    ha: 'yes'\n")
+    with pytest.raises(SettingsError, match=r'^stacks/Pulumi.dev.yaml: gitops:argocd.ha: expected true or false, got "yes"$'):
+        run_program("dev", stack_file=stack_file)
+
+
+def test_render_writes_objects_charts_and_resources_and_redacts_secrets(tmp_path):
+    rendered = render(run_program("dev"), tmp_path)
+    files = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+    assert "dev/charts/argocd-chart.yaml" in files and "dev/resources.json" in files
+    assert "dev/namespace-argocd.yaml" in files and "dev/secret-argocd-argocd-redis.yaml" in files
+    redis = (tmp_path / "dev/secret-argocd-argocd-redis.yaml").read_text()
+    assert f"auth: {REDACTED}" in redis and "rendered-" not in redis
+    outputs = json.loads((tmp_path / "dev/outputs.json").read_text())
+    assert outputs["adminPassword"] == REDACTED
+    resources = json.loads((tmp_path / "dev/resources.json").read_text())
+    secret = next(r for r in resources if r["name"] == "argocd-redis-secret")
+    assert secret["secretInputs"] == ["stringData"] and secret["parent"].endswith("gitops:argocd:ArgoCD::argocd")
+    assert validate_directory(rendered.directory) == (len(rendered.objects), [])
+
+
+def test_rendering_twice_is_byte_identical(tmp_path):
+    render(run_program("prd"), tmp_path / "a")
+    render(run_program("prd"), tmp_path / "b")
+    first = {p.relative_to(tmp_path / "a"): p.read_bytes() for p in (tmp_path / "a").rglob("*") if p.is_file()}
+    second = {p.relative_to(tmp_path / "b"): p.read_bytes() for p in (tmp_path / "b").rglob("*") if p.is_file()}
+    assert first == second
+
+
+def test_validation_reports_every_bad_object_with_its_field(tmp_path):
+    (tmp_path / "bad.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\nspce: {}\n")
+    (tmp_path / "app.yaml").write_text(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: Bad_Name}\n"
+        "spec: {project: default, destination: {namespace: x}, source: {repoURL: r, revison: main}}\n"
+    )
+    count, problems = validate_directory(tmp_path)
+    text = "\n".join(map(str, problems))
+    assert count == 2
+    assert "'spce' was unexpected" in text
+    assert "spec.source: Additional properties are not allowed ('revison' was unexpected)" in text
+    assert "metadata.name: 'Bad_Name' is not a valid DNS-1123 name" in text
+
+
+def test_cli_render_exit_codes(tmp_path):
+    runner = CliRunner()
+    ok = runner.invoke(app, ["render", "--stack", "local", "--out", str(tmp_path)])
+    assert ok.exit_code == 0, ok.output
+    assert (tmp_path / "local" / "resources.json").exists()
+    unknown = runner.invoke(app, ["render", "--stack", "nope", "--out", str(tmp_path)])
+    assert unknown.exit_code == 1 and "no stack file stacks/Pulumi.nope.yaml" in unknown.output
