@@ -21,7 +21,7 @@ from typing import Any
 import git
 from rich.console import Console
 from rich.text import Text
-from ruamel.yaml import YAML
+from ruamel.yaml import YAML, YAMLError
 from ruamel.yaml.nodes import MappingNode, ScalarNode
 
 from ops import automation, report
@@ -329,6 +329,8 @@ def edit_revisions(text: str, updates: Mapping[tuple[str, ...], str]) -> str:
         node = _scalar_node(text, path)
         if node is None:
             raise PromotionRefused(f"{'.'.join(path)} is not a scalar in the stack file")
+        if getattr(node, "anchor", None):
+            raise PromotionRefused(f"{'.'.join(path)} is a YAML anchor shared with other keys; write the value out")
         if node.style in ("|", ">") or node.start_mark.line != node.end_mark.line:
             raise PromotionRefused(f"{'.'.join(path)} spans several lines; write it on one line to promote it")
         token = _render(value, node.style)
@@ -346,7 +348,11 @@ def edit_revisions(text: str, updates: Mapping[tuple[str, ...], str]) -> str:
         for key in path[:-1]:
             holder = holder[key]
         holder[path[-1]] = value
-    if YAML(typ="safe").load(edited) != expected:
+    try:
+        reread = YAML(typ="safe").load(edited)
+    except YAMLError as error:
+        raise PromotionRefused(f"editing the stack file would break it: {error}") from None
+    if reread != expected:
         raise PromotionRefused("editing the stack file would change more than the revisions (YAML anchors?)")
     return edited
 
