@@ -92,8 +92,7 @@ class RepositoryCache:
                     timeout=self.network_timeout,
                 )
                 if not result.ok:
-                    reason = failure_reason(result.stderr, auth.secrets)
-                    raise GitSourceError(f"cannot clone {url}: {reason}")
+                    raise _remote_failure("clone", url, result.stderr, auth.secrets, credentials)
             # Later fetches update branches and tags only, with force and pruning, like Argo CD's
             # own view of the remote; hosts' extra refs (pull requests) are never downloaded.
             for index, refspec in enumerate(MIRRORED_REFSPECS):
@@ -112,13 +111,26 @@ class RepositoryCache:
                 timeout=self.network_timeout,
             )
             if not result.ok:
-                raise GitSourceError(f"cannot fetch {url}: {failure_reason(result.stderr, auth.secrets)}")
+                raise _remote_failure("fetch", url, result.stderr, auth.secrets, credentials)
 
     @staticmethod
     def _configure(repository: Path, *arguments: str) -> None:
         result = run_git(["config", *arguments], cwd=repository, environment={"GIT_DIR": str(repository)})
         if not result.ok:
             raise GitSourceError(f"cannot configure mirror {repository}: {failure_reason(result.stderr)}")
+
+
+def _remote_failure(
+    action: str, url: str, stderr: str, secrets: tuple[str, ...], credentials: Credentials | None
+) -> GitSourceError:
+    reason = failure_reason(stderr, secrets)
+    # With prompts disabled, git reports a rejected login as a username it could not read.
+    if "terminal prompts disabled" in stderr:
+        if credentials is None:
+            reason = f"the server asks for credentials and none were given ({reason})"
+        else:
+            reason = f"the server rejected the credentials ({reason})"
+    return GitSourceError(f"cannot {action} {url}: {reason}")
 
 
 def _is_mirror(path: Path) -> bool:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from gitsource.errors import GitSourceError
-from gitsource.redaction import REDACTED, basic_auth_value, strip_userinfo
+from gitsource.redaction import REDACTED, SSH_SCHEMES, basic_auth_value, strip_userinfo
 
 GITHUB_APP_USERNAME = "x-access-token"
 DEFAULT_HTTPS_USERNAME = GITHUB_APP_USERNAME
@@ -150,7 +150,7 @@ def is_http_url(url: str) -> bool:
 
 def is_ssh_url(url: str) -> bool:
     scheme = urlsplit(url).scheme
-    if scheme in ("ssh", "git+ssh", "ssh+git"):
+    if scheme in SSH_SCHEMES:
         return True
     # scp-like syntax: [user@]host:path, with no scheme and no slash before the colon.
     head = url.split(":", 1)[0]

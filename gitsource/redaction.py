@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 REDACTED = "***"
+SSH_SCHEMES = ("ssh", "git+ssh", "ssh+git")
 
 # Userinfo ends at the last "@" before the host, so a careless password containing a raw "@"
 # is removed whole instead of leaving its tail behind.
@@ -22,8 +23,8 @@ def strip_userinfo(text: str) -> str:
 def split_userinfo(url: str) -> tuple[str, str | None, str | None]:
     """Split a URL into (URL without secrets, username, password).
 
-    HTTP(S) URLs lose their whole userinfo: the username travels with the password in a header.
-    Other schemes keep the username, which ssh needs to log in, and lose only the password.
+    SSH URLs keep the username, which ssh needs to log in, and lose only the password. Every other
+    scheme loses its whole userinfo: over HTTP(S) the username travels with the password in a header.
     """
     parts = urlsplit(url)
     if not parts.scheme or "@" not in parts.netloc:
@@ -32,10 +33,10 @@ def split_userinfo(url: str) -> tuple[str, str | None, str | None]:
     raw_username, has_password, raw_password = userinfo.partition(":")
     username = unquote(raw_username) or None
     password = unquote(raw_password) if has_password else None
-    if parts.scheme in ("http", "https"):
-        netloc = host
+    if parts.scheme in SSH_SCHEMES and raw_username:
+        netloc = f"{raw_username}@{host}"
     else:
-        netloc = f"{raw_username}@{host}" if raw_username else host
+        netloc = host
     clean_url = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
     return clean_url, username, password
 

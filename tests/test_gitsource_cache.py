@@ -1,0 +1,188 @@
+"""Cloning, reusing and refreshing mirrors, and failing cleanly when a remote is unreachable."""
+
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from gitrepos import SourceRepository, git, mirror_config, standard_app_repository
+
+from gitsource import Credentials, GitSourceError, RepositoryCache
+from gitsource.cache import default_cache_root, mirror_directory_name
+
+TOKEN = "s3cr3t-token-value"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def source(tmp_path):
+    return standard_app_repository(tmp_path / "source")
+
+
+def test_first_open_clones_a_bare_mirror_of_branches_and_tags(source, tmp_path):
+    mirror = RepositoryCache(tmp_path / "cache").open(source.url)
+    assert mirror.url == source.url
+    assert mirror.path.parent == tmp_path / "cache"
+    assert git("rev-parse", "--is-bare-repository", cwd=mirror.path, environment={"GIT_DIR": str(mirror.path)}) == "true"
+    config = mirror_config(mirror.path)
+    assert f"remote.origin.url={source.url}" in config
+    assert "remote.origin.fetch=+refs/heads/*:refs/heads/*" in config
+    assert "remote.origin.fetch=+refs/tags/*:refs/tags/*" in config
+    refs = git("for-each-ref", "--format=%(refname)", cwd=mirror.path, environment={"GIT_DIR": str(mirror.path)}).split()
+    assert sorted(refs) == ["refs/heads/main", "refs/heads/release-1.0", "refs/tags/v0.9.0", "refs/tags/v1.0.0"]
+    assert sorted(os.listdir(tmp_path / "cache")) == [mirror.path.name, f"{mirror.path.name}.lock"]
+
+
+def test_mirror_directory_name_is_readable_and_unique_per_url():
+    name = mirror_directory_name("https://github.com/org/repo.git")
+    assert name.startswith("github.com_org_repo.git-")
+    assert len(name.rsplit("-", 1)[1]) == 12
+    assert name != mirror_directory_name("https://github.com/org/repo")
+    assert mirror_directory_name("git@github.com:org/repo.git").startswith("github.com_org_repo.git-")
+    assert "/" not in mirror_directory_name("file:///tmp/a b/../c")
+
+
+def test_cache_root_comes_from_the_environment_or_the_home_cache(monkeypatch, tmp_path):
+    monkeypatch.setenv("GITOPS_GIT_CACHE", str(tmp_path / "configured"))
+    assert default_cache_root() == tmp_path / "configured"
+    assert RepositoryCache().root == tmp_path / "configured"
+    monkeypatch.delenv("GITOPS_GIT_CACHE")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert default_cache_root() == tmp_path / "home" / ".cache" / "gitops" / "git"
+
+
+def test_a_new_cache_on_the_same_root_fetches_instead_of_cloning(source, tmp_path):
+    first = RepositoryCache(tmp_path / "cache").open(source.url)
+    marker = first.path / "clone-marker"
+    marker.write_text("a re-clone would remove this file")
+    inode = first.path.stat().st_ino
+    new_commit = source.commit({"apps/new/kustomization.yaml": "resources: []\n"})
+    source.push()
+
+    second = RepositoryCache(tmp_path / "cache").open(source.url)
+
+    assert second.path == first.path
+    assert second.path.stat().st_ino == inode
+    assert marker.exists()
+    assert second.resolve("main") == new_commit
+    assert "apps/new" in second.discover(new_commit, "apps/*")
+
+
+def test_one_cache_fetches_each_url_at_most_once(source, tmp_path):
+    cache = RepositoryCache(tmp_path / "cache")
+    mirror = cache.open(source.url)
+    before = mirror.resolve("main")
+    source.commit({"late.txt": "late\n"})
+    source.push()
+    assert cache.open(source.url) is mirror
+    assert cache.open(f"  {source.url}  ") is mirror
+    assert mirror.resolve("main") == before
+    assert RepositoryCache(tmp_path / "cache").open(source.url).resolve("main") == source.head()
+
+
+def test_fetch_follows_force_pushes_deleted_branches_and_moved_tags(source, tmp_path):
+    RepositoryCache(tmp_path / "cache").open(source.url)
+    git("branch", "--delete", "--force", "release-1.0", cwd=source.work)
+    source.tag("v0.9.0", "main")
+    source.push()
+    mirror = RepositoryCache(tmp_path / "cache").open(source.url)
+    assert mirror.resolve("v0.9.0") == source.head()
+    with pytest.raises(GitSourceError, match=r"revision 'release-1\.0' not found"):
+        mirror.resolve("release-1.0")
+
+
+def test_an_incomplete_mirror_directory_is_cloned_again(source, tmp_path):
+    cache_root = tmp_path / "cache"
+    broken = cache_root / mirror_directory_name(source.url)
+    broken.mkdir(parents=True)
+    (broken / "leftover").write_text("half a clone\n")
+    mirror = RepositoryCache(cache_root).open(source.url)
+    assert not (broken / "leftover").exists()
+    assert mirror.resolve("main") == source.head()
+
+
+def test_missing_remote_fails_naming_the_url_and_the_reason(tmp_path):
+    url = (tmp_path / "nowhere.git").as_uri()
+    with pytest.raises(GitSourceError) as raised:
+        RepositoryCache(tmp_path / "cache").open(url)
+    message = str(raised.value)
+    assert message.startswith(f"cannot clone {url}: ")
+    assert "does not appear to be a git repository" in message
+    assert "\n" not in message
+    assert os.listdir(tmp_path / "cache") == [f"{mirror_directory_name(url)}.lock"]
+    assert not (tmp_path / "cache" / mirror_directory_name(url)).exists()
+
+
+def test_unreachable_host_error_never_shows_the_credentials(tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://bob:{TOKEN}@127.0.0.1:{port}/org/repo.git"
+    with pytest.raises(GitSourceError) as raised:
+        RepositoryCache(tmp_path / "cache").open(url, Credentials(username="bob", password=TOKEN))
+    message = str(raised.value)
+    assert message.startswith(f"cannot clone http://127.0.0.1:{port}/org/repo.git: ")
+    assert "Failed to connect" in message or "Could not connect" in message
+    assert TOKEN not in message and TOKEN not in repr(raised.value) and "bob:" not in message
+
+
+def test_remote_that_disappears_fails_the_fetch(source, tmp_path):
+    RepositoryCache(tmp_path / "cache").open(source.url)
+    source.remote.rename(source.remote.with_name("moved.git"))
+    with pytest.raises(GitSourceError, match=rf"^cannot fetch {source.url}: .*does not appear to be a git repository"):
+        RepositoryCache(tmp_path / "cache").open(source.url)
+
+
+def test_a_silent_server_times_out_instead_of_hanging(tmp_path):
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/repo.git"
+        started = time.monotonic()
+        with pytest.raises(GitSourceError, match=rf"^cannot clone {url}: timed out after 1 s$"):
+            RepositoryCache(tmp_path / "cache", network_timeout=1).open(url)
+    assert time.monotonic() - started < 10
+
+
+def test_credentials_in_the_url_or_given_never_reach_the_mirror_config(source, tmp_path):
+    userinfo_url = source.url.replace("file://", f"file://bob:{TOKEN}@")
+    cache = RepositoryCache(tmp_path / "cache")
+    mirror = cache.open(userinfo_url, Credentials(username="bob", password=TOKEN))
+    assert mirror.url == source.url
+    assert TOKEN not in mirror_config(mirror.path)
+    assert TOKEN not in repr(mirror)
+    for path in mirror.path.rglob("*"):
+        if path.is_file():
+            assert TOKEN.encode() not in path.read_bytes(), path
+
+
+def test_two_processes_opening_the_same_url_share_one_mirror(source, tmp_path):
+    script = textwrap.dedent(
+        f"""
+        import sys
+        sys.path.insert(0, {str(PROJECT_ROOT)!r})
+        from gitsource import RepositoryCache
+        print(RepositoryCache({str(tmp_path / "cache")!r}).open({source.url!r}).resolve("main"))
+        """
+    )
+    processes = [
+        subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    results = [process.communicate(timeout=60) for process in processes]
+    assert [process.returncode for process in processes] == [0, 0], results
+    assert [out.strip() for out, _ in results] == [source.head(), source.head()]
+    entries = sorted(os.listdir(tmp_path / "cache"))
+    name = mirror_directory_name(source.url)
+    assert entries == [name, f"{name}.lock"]
+
+
+def test_empty_remote_can_be_mirrored_but_has_no_revisions(tmp_path):
+    empty = SourceRepository(tmp_path / "empty")
+    mirror = RepositoryCache(tmp_path / "cache").open(empty.url)
+    with pytest.raises(GitSourceError, match="revision 'HEAD' not found"):
+        mirror.resolve("HEAD")
