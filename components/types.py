@@ -5,3 +5,4 @@ from enum import StrEnum
 
 class ComponentType(StrEnum):
     ARGOCD = "gitops:argocd:ArgoCD"
+    APPLICATIONS = "gitops:applications:Applications"

@@ -4,10 +4,11 @@ from typing import Literal
 
 from pydantic import model_validator
 
+from settings.applications import ApplicationSettings, DiscoverySettings, ProjectSettings, RepositorySettings
 from settings.argocd import ArgoCDSettings
 from settings.base import KubernetesName, Settings
 from settings.cluster import ClusterSettings, KubeconfigCluster
-from settings.dashboard import DashboardSettings
+from settings.dashboard import DashboardSettings, dashboard_problems
 
 Tier = Literal["local", "development", "staging", "production"]
 
@@ -47,6 +48,11 @@ class StackSettings(Settings):
     dashboard: DashboardSettings = DashboardSettings()
     promotion: PromotionSettings = PromotionSettings()
     drift: DriftSettings
+    repositories: dict[KubernetesName, RepositorySettings] = {}
+    projects: dict[KubernetesName, ProjectSettings] = {}
+    applications: dict[KubernetesName, ApplicationSettings] = {}
+    discovery: dict[KubernetesName, DiscoverySettings] = {}
+    """Entries that make one Application per matching folder of a repository."""
 
     @model_validator(mode="before")
     @classmethod
@@ -78,6 +84,9 @@ class StackSettings(Settings):
         object.__setattr__(self, "argocd", resolved)
         if self.argocd.sso and not self.dashboard.host:
             raise ValueError("argocd.sso needs dashboard.host: SSO redirects to Argo CD's external URL")
+        dashboard_errors = dashboard_problems(self.dashboard, self.cluster.kind, self.environment.tier)
+        if dashboard_errors:
+            raise ValueError("; ".join(dashboard_errors))
         return self
 
     @property
