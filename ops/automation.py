@@ -210,10 +210,12 @@ def strip_ansi(text: str) -> str:
 def command_error_summary(text: str) -> str:
     """The most useful line of a failed pulumi command: its first `error:` line (ANSI colour
     stripped), flagged when it says the cluster cannot be reached."""
-    lines = [strip_ansi(line).strip() for line in text.splitlines()]
+    # str(CommandError) is "code: N", "stdout: ..." and "stderr: ..." with the streams' lines.
+    lines = [re.sub(r"^(?:stdout|stderr):\s*", "", strip_ansi(line).strip()) for line in text.splitlines()]
+    lines = [line for line in lines if line and not re.fullmatch(r"code: -?\d+", line)]
     errors = [line for line in lines if line.lower().startswith("error:")]
     detail = [line for line in errors if not re.match(r"error: (update|preview|refresh) failed$", line)]
-    chosen = (detail or errors or [line for line in lines if line and not line.startswith("code:")] or ["unknown error"])[0]
+    chosen = (detail or errors or lines or ["unknown error"])[0]
     chosen = re.sub(r"^error:\s*", "", chosen)
     if _UNREACHABLE.search(text):
         return f"cluster unreachable: {chosen}"
