@@ -6,6 +6,13 @@ from components.app_sources import resolve_sources
 from components.applications import Applications, ApplicationsArgs
 from components.argocd import ArgoCD, ArgoCDArgs
 from components.cluster import kubernetes_provider
+from components.dashboard import (
+    DashboardAddress,
+    DashboardAddressArgs,
+    DashboardEndpoint,
+    DashboardEndpointArgs,
+    dashboard_cloud_provider,
+)
 from settings import load_settings, stack_file_for
 
 settings = load_settings()
@@ -13,10 +20,29 @@ settings = load_settings()
 sources = resolve_sources(settings, stack_file_for(pulumi.get_stack()))
 provider = kubernetes_provider("kubernetes", settings.cluster)
 
+# Before the chart: the certificate and static IP its Ingress names.
+dashboard_cloud = dashboard_cloud_provider("dashboard-cloud", settings.dashboard, settings.cluster)
+dashboard = DashboardEndpoint(
+    "dashboard",
+    DashboardEndpointArgs(settings=settings.dashboard, cluster=settings.cluster),
+    opts=pulumi.ResourceOptions(providers=[dashboard_cloud] if dashboard_cloud else None),
+)
+
 argocd = ArgoCD(
     "argocd",
-    ArgoCDArgs(settings=settings.argocd, host=settings.dashboard.host),
+    ArgoCDArgs(settings=settings.argocd, host=settings.dashboard.host, extra_values=dashboard.chart_values),
     opts=pulumi.ResourceOptions(providers={"kubernetes": provider}),
+)
+
+# After the chart: the address its Ingress got, and the DNS record that names it.
+dashboard_address = (
+    DashboardAddress(
+        "dashboard-address",
+        DashboardAddressArgs(settings=settings.dashboard, namespace=argocd.namespace, chart=argocd.chart),
+        opts=pulumi.ResourceOptions(providers=[provider, dashboard_cloud] if dashboard_cloud else [provider]),
+    )
+    if settings.dashboard.ingress in ("nginx", "alb")
+    else None
 )
 
 applications = Applications(
@@ -34,6 +60,13 @@ applications = Applications(
 pulumi.export("namespace", argocd.namespace)
 pulumi.export("chartVersion", argocd.chart_version)
 pulumi.export("argocdVersion", argocd.app_version)
+if dashboard.url:
+    pulumi.export("dashboardUrl", dashboard.url)
+    pulumi.export("cliLogin", dashboard.cli_login)
+    pulumi.export(
+        "loadBalancerAddress",
+        dashboard_address.load_balancer_address if dashboard_address else dashboard.static_ip_address,
+    )
 if argocd.admin_password is not None:
     pulumi.export("adminPassword", argocd.admin_password)
 pulumi.export("applications", applications.revisions)

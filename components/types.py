@@ -6,3 +6,5 @@ from enum import StrEnum
 class ComponentType(StrEnum):
     ARGOCD = "gitops:argocd:ArgoCD"
     APPLICATIONS = "gitops:applications:Applications"
+    DASHBOARD_ENDPOINT = "gitops:dashboard:DashboardEndpoint"
+    DASHBOARD_ADDRESS = "gitops:dashboard:DashboardAddress"

@@ -24,6 +24,8 @@ FAKE_INVOKE_RESULTS: dict[str, dict[str, Any]] = {
         "endpoint": "203.0.113.10",
         "masterAuths": [{"clusterCaCertificate": _FAKE_CA}],
     },
+    "aws:route53/getZone:getZone": {"zoneId": "Z0EXAMPLE0ZONE", "id": "Z0EXAMPLE0ZONE", "name": "example.com"},
+    "aws:elb/getHostedZoneId:getHostedZoneId": {"id": "Z32O12XQLNTSW2"},
 }
 """What the cloud look-ups return under mocks: plausible values, never real ones."""
 
