@@ -7,9 +7,11 @@ fake and never need the `pulumi` CLI.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -227,13 +229,17 @@ def redact_url(url: str) -> str:
     return re.sub(r"^([a-z][a-z0-9+.-]*://)[^/@]*@", r"\1", url, flags=re.IGNORECASE)
 
 
-def ci_matrix(root: Path | None = None) -> list[dict[str, str]]:
-    """The stacks CI works on (every stack but local-tier ones) with what its cloud login needs."""
+def ci_matrix(root: Path | None = None, only: list[str] | None = None) -> list[dict[str, str]]:
+    """The stacks CI works on (every stack but local-tier ones, or just `only`) with what the cloud
+    login of each needs: `cloud` (aws, gcp or none) and `region`."""
     root = root or project_root()
+    names = only or stack_names(root)
     rows = []
-    for name in stack_names(root):
+    for name in names:
         settings = load_settings(stack_file(root, name))
         if settings.environment.tier == "local":
+            if only:
+                raise OpsError(f"stack {name!r} is a local-tier stack: CI cannot reach its cluster")
             continue
         cluster = settings.cluster
         rows.append(
@@ -244,3 +250,20 @@ def ci_matrix(root: Path | None = None) -> list[dict[str, str]]:
             }
         )
     return rows
+
+
+def main(argv: list[str]) -> int:
+    """`python -m ops.automation matrix [STACK...]`: `matrix=<json>` for $GITHUB_OUTPUT."""
+    if not argv or argv[0] != "matrix":
+        print("usage: python -m ops.automation matrix [STACK...]", file=sys.stderr)
+        return 1
+    try:
+        print("matrix=" + json.dumps(ci_matrix(only=argv[1:] or None)))
+    except OpsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
