@@ -69,10 +69,10 @@ class RepositoryCredentials(Settings):
             )
             if given
         ]
-        if len(kinds) != 1:
-            raise ValueError("give exactly one of password (with username), sshPrivateKey or githubApp* keys")
         if self.username is not None and self.password is None:
             raise ValueError("username goes with password")
+        if len(kinds) != 1:
+            raise ValueError("give exactly one of password (with username), sshPrivateKey or githubApp* keys")
         return self
 
 
