@@ -8,9 +8,7 @@ import difflib
 import json
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console, Group
-from rich.markup import escape
-from rich.syntax import Syntax
+from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -69,9 +67,9 @@ def print_drift(report: DriftReport, console: Console) -> None:
     if report.resources:
         table = Table(title="Resources that differ", title_justify="left")
         table.add_column("Resource")
-        table.add_column("Type")
+        table.add_column("Type", overflow="fold")
         table.add_column("Operation")
-        table.add_column("Changed properties")
+        table.add_column("Changed properties", overflow="fold")
         for resource in report.resources:
             table.add_row(resource.name, resource.type, resource.operation, _changes_text(resource))
         console.print(table)
@@ -123,7 +121,7 @@ def unified_diff(old: str, new: str, path: str) -> str:
 def print_plan(plan: Plan, console: Console) -> None:
     table = Table(title=f"Promotion {plan.source} → {plan.target}", title_justify="left")
     for column in ("Application(s)", "Config key", "Current", "Promoted commit"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for change in plan.changes:
         table.add_row(", ".join(change.apps), change.key, change.old, change.new)
     console.print(table)
@@ -131,12 +129,19 @@ def print_plan(plan: Plan, console: Console) -> None:
         console.print(Text(note, style="yellow"))
 
 
-def diff_renderable(diff: str) -> Group:
-    return Group(Syntax(diff, "diff", theme="ansi_dark", background_color="default"))
-
-
 def print_diff(diff: str, console: Console) -> None:
-    if diff:
-        console.print(diff_renderable(diff))
-    else:
-        console.print(escape("(no change)"))
+    """The unified diff, coloured by line and never cut at the console's width."""
+    if not diff:
+        console.print("(no change)")
+        return
+    for line in diff.splitlines():
+        style = ""
+        if line.startswith(("+++", "---")):
+            style = "bold"
+        elif line.startswith("+"):
+            style = "green"
+        elif line.startswith("-"):
+            style = "red"
+        elif line.startswith("@@"):
+            style = "cyan"
+        console.print(Text(line, style=style), soft_wrap=True)

@@ -167,3 +167,14 @@ def test_a_missing_pulumi_cli_is_reported_by_open_stack(project, monkeypatch, tm
     monkeypatch.setenv("PATH", str(tmp_path / "nothing"))
     with pytest.raises(OpsError, match=r"^the pulumi CLI is not on PATH: install it from https://www\.pulumi\.com/docs/install/$"):
         automation.open_stack("dev", project)
+
+
+def test_the_ci_matrix_for_named_stacks(project, capsys):
+    assert ci_matrix(project, only=["prd"]) == [{"stack": "prd", "cloud": "gcp", "region": "europe-west1"}]
+    with pytest.raises(OpsError, match="local-tier stack"):
+        ci_matrix(project, only=["local"])
+    assert automation.main(["matrix", "dev"]) == 0
+    assert capsys.readouterr().out == 'matrix=[{"stack": "dev", "cloud": "aws", "region": "eu-west-1"}]\n'
+    assert automation.main(["matrix", "qa"]) == 1
+    assert "unknown stack 'qa'" in capsys.readouterr().err
+    assert automation.main([]) == 1
