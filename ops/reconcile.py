@@ -26,13 +26,17 @@ class ReconcileAction(StrEnum):
     """Policy `confirm` without --yes."""
     REPORT_ONLY = "report-only"
     """Policy `report`: never applies."""
+    ARGO_ONLY = "argo-only"
+    """Only Argo CD applications are out of sync, which `pulumi up` cannot change."""
 
 
-def decide_reconcile(policy: str, has_drift: bool, yes: bool) -> ReconcileAction:
+def decide_reconcile(policy: str, has_drift: bool, yes: bool, resources_drifted: bool = True) -> ReconcileAction:
+    """What reconcile does. `resources_drifted` is False when the drift is only Argo CD
+    applications out of sync: Argo CD syncs those, an `up` would change nothing."""
     if not has_drift:
         return ReconcileAction.NOTHING
     if policy == "auto" or (policy == "confirm" and yes):
-        return ReconcileAction.APPLY
+        return ReconcileAction.APPLY if resources_drifted else ReconcileAction.ARGO_ONLY
     if policy == "confirm":
         return ReconcileAction.NEEDS_CONFIRMATION
     return ReconcileAction.REPORT_ONLY
@@ -50,6 +54,7 @@ _EXPLAIN = {
     ReconcileAction.NOTHING: "no drift: nothing to reconcile",
     ReconcileAction.NEEDS_CONFIRMATION: "policy `confirm`: rerun with --yes to apply",
     ReconcileAction.REPORT_ONLY: "policy `report`: reconcile never applies on this stack",
+    ReconcileAction.ARGO_ONLY: "only Argo CD applications are out of sync: sync them in Argo CD, `pulumi up` cannot",
 }
 
 
@@ -60,7 +65,7 @@ def run_reconcile(name: str, yes: bool, as_json: bool, markdown: Path | None, ou
         emit_report(report, as_json, markdown, out, err)
         return 1
     policy = settings.drift.reconcile
-    action = decide_reconcile(policy, report.has_drift, yes)
+    action = decide_reconcile(policy, report.has_drift, yes, resources_drifted=bool(report.resources))
     applied: dict[str, int] | None = None
     failure: str | None = None
     if action is ReconcileAction.APPLY:

@@ -336,6 +336,11 @@ def test_reconcile_policy(policy, has_drift, yes, action):
     assert decide_reconcile(policy, has_drift, yes) is action
 
 
+def test_reconcile_does_not_apply_when_only_argo_cd_applications_drifted():
+    assert decide_reconcile("auto", True, False, resources_drifted=False) is ReconcileAction.ARGO_ONLY
+    assert decide_reconcile("confirm", True, False, resources_drifted=False) is ReconcileAction.NEEDS_CONFIRMATION
+
+
 # --- detect_drift against a fake stack --------------------------------------------------------
 
 

@@ -276,6 +276,14 @@ def test_reconcile_without_drift_does_nothing(project, stack):
     assert "up" not in fake.calls
 
 
+def test_reconcile_leaves_out_of_sync_applications_to_argo_cd(project, stack):
+    fake = stack(FakeStack([SUMMARY], sync="OutOfSync"))
+    result = runner.invoke(app, ["reconcile", "--stack", "dev"])
+    assert result.exit_code == 2
+    assert "up" not in fake.calls
+    assert "sync them in Argo CD" in result.stdout
+
+
 def test_reconcile_under_confirm_needs_yes(project, stack):
     fake = stack(drifted())
     result = runner.invoke(app, ["reconcile", "--stack", "stg"])
