@@ -242,21 +242,51 @@ def statuses_by_app(statuses: Sequence[ApplicationStatus]) -> dict[str, Applicat
 # --- the repositories -------------------------------------------------------------------------
 
 
-def repository_has_commit(url: str, sha: str) -> bool:
-    """Whether the repository holds the commit on one of its branches or tags. Uses the project's
-    git layer (`gitsource`) when it is there, else a throwaway bare mirror made with GitPython."""
+def repository_credentials(url: str, settings: Any) -> Any:
+    """The git credentials a stack configures for `url`: the repository's own, else those of the
+    longest credential template covering it (Argo CD's rule). None when there are none, or when a
+    secret is only the placeholder of a stack file read without its GITOPS_SECRET_* variables (the
+    git credential helpers of the machine are then left to do the job)."""
+    from settings.load import RENDER_SECRET_PLACEHOLDER
+
+    repositories = list((getattr(settings, "repositories", None) or {}).values())
+    own = [r.credentials for r in repositories if r.url == url and r.credentials is not None]
+    templates = [r for r in repositories if r.credential_template and url.startswith(r.url.rstrip("/"))]
+    chosen = own[0] if own else (max(templates, key=lambda r: len(r.url)).credentials if templates else None)
+    if chosen is None:
+        return None
+    from components.app_sources import to_git_credentials
+
+    credentials = to_git_credentials(chosen)
+    secrets = (credentials.password, credentials.ssh_private_key, credentials.github_app_private_key)
+    return None if RENDER_SECRET_PLACEHOLDER in secrets else credentials
+
+
+def commit_checker(settings: Any = None) -> Callable[[str, str], bool]:
+    """A `(url, commit) -> bool` telling whether the repository holds the commit on one of its
+    branches or tags. Uses the project's git layer (`gitsource`, one mirror cache for the whole
+    run, credentials from `settings`) when it is there, else a throwaway GitPython mirror."""
     try:
         import gitsource
     except ImportError:
-        return _mirror_has_commit(url, sha)
-    try:
-        mirror = gitsource.RepositoryCache().open(url)
-    except gitsource.GitSourceError as error:
-        raise OpsError(f"cannot read repository {redact_url(url)}: {error}") from None
-    try:
-        return mirror.resolve(sha) == sha
-    except gitsource.GitSourceError:
-        return False
+        return _mirror_has_commit
+    cache = gitsource.RepositoryCache()
+
+    def has_commit(url: str, sha: str) -> bool:
+        try:
+            mirror = cache.open(url, repository_credentials(url, settings))
+        except gitsource.GitSourceError as error:
+            raise OpsError(f"cannot read repository {redact_url(url)}: {error}") from None
+        try:
+            return mirror.resolve(sha) == sha
+        except gitsource.GitSourceError:
+            return False
+
+    return has_commit
+
+
+def repository_has_commit(url: str, sha: str) -> bool:
+    return commit_checker()(url, sha)
 
 
 def _mirror_has_commit(url: str, sha: str) -> bool:
@@ -469,7 +499,7 @@ def run_promote(
         statuses = statuses_by_app(application_statuses(deployment))
         plan = plan_promotion(source, target, outputs, statuses, target_settings, target_yaml, apps, force)
         if plan.changes:
-            verify_commits(plan)
+            verify_commits(plan, commit_checker(target_settings))
     except OpsError as error:
         err.print(Text(f"error: {error}", style="red"), soft_wrap=True)
         if as_json:

@@ -361,3 +361,37 @@ def test_branch_names_use_the_commit_or_a_timestamp():
     assert branch_name(one, [], now) == "promote/dev-to-stg-aaaaaaa"
     assert branch_name(two, [], now) == "promote/dev-to-stg-20260501123000"
     assert branch_name(one, ["promote/dev-to-stg-aaaaaaa"], now) == "promote/dev-to-stg-aaaaaaa-20260501123000"
+
+
+def test_repository_credentials_come_from_the_target_settings():
+    from pydantic import SecretStr
+
+    from settings.load import RENDER_SECRET_PLACEHOLDER
+
+    def with_repositories(**repositories):
+        return StackSettings.model_validate({"repositories": repositories}, context={"stack": "stg"})
+
+    token = {"username": "bot", "password": SecretStr("s3cret")}
+    own = with_repositories(apps={"url": "https://git.example.com/acme/apps.git", "credentials": token})
+    assert promote.repository_credentials("https://git.example.com/acme/apps.git", own).password == "s3cret"
+    assert promote.repository_credentials("https://git.example.com/acme/other.git", own) is None
+
+    templates = with_repositories(
+        org={"url": "https://git.example.com/acme", "credentialTemplate": True, "credentials": token},
+        team={
+            "url": "https://git.example.com/acme/team",
+            "credentialTemplate": True,
+            "credentials": {"username": "team", "password": SecretStr("t0ken")},
+        },
+    )
+    assert promote.repository_credentials("https://git.example.com/acme/team/x.git", templates).password == "t0ken"
+    assert promote.repository_credentials("https://git.example.com/acme/y.git", templates).username == "bot"
+
+    placeholder = with_repositories(
+        apps={
+            "url": "https://git.example.com/acme/apps.git",
+            "credentials": {"username": "bot", "password": SecretStr(RENDER_SECRET_PLACEHOLDER)},
+        }
+    )
+    assert promote.repository_credentials("https://git.example.com/acme/apps.git", placeholder) is None
+    assert promote.repository_credentials("https://git.example.com/acme/apps.git", None) is None
