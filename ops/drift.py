@@ -9,7 +9,7 @@ returns is a pure function over the SDK's own types (`EngineEvent`, `StepEventMe
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -320,12 +320,18 @@ def application_statuses(deployment: Deployment) -> list[ApplicationStatus]:
 # --- driving a stack --------------------------------------------------------------------------
 
 
-def detect_drift(stack: automation.AutomationStack, name: str) -> DriftReport:
+def _quiet(_message: str) -> None:
+    pass
+
+
+def detect_drift(stack: automation.AutomationStack, name: str, progress: Callable[[str], None] = _quiet) -> DriftReport:
     """Refresh, preview with `expect_no_changes`, read the refreshed state. Raises OpsError."""
     from pulumi.automation import ConcurrentUpdateError, StackNotFoundError
 
     with automation.automation_errors(name):
+        progress(f"refreshing stack {name}")
         stack.refresh(color="never")
+        progress(f"previewing stack {name}")
         events: list[EngineEvent] = []
         error: BaseException | None = None
         try:
@@ -344,16 +350,21 @@ def detect_drift(stack: automation.AutomationStack, name: str) -> DriftReport:
 # --- the command ------------------------------------------------------------------------------
 
 
-def drift_of(name: str) -> tuple[DriftReport, Any, Any]:
-    """Settings, open stack and drift report of a stack by name; any failure is folded into the
-    report (status "error") and the stack is then None."""
+def drift_of(name: str, progress: Callable[[str], None]) -> tuple[DriftReport, Any, Any]:
+    """The drift report of a stack by name, with its settings and open stack (for reconcile).
+    Any failure is folded into the report (status "error"); settings and stack are then None."""
     try:
         root = automation.project_root()
         settings = automation.load_settings(automation.stack_file(root, name))
         stack = automation.open_stack(name, root)
-        return detect_drift(stack, name), settings, stack
+        return detect_drift(stack, name, progress), settings, stack
     except OpsError as error:
         return DriftReport(name, error=str(error)), None, None
+
+
+def progress_to(console: Console) -> Callable[[str], None]:
+    """Progress lines for people watching (stderr), kept out of --json output."""
+    return lambda message: console.print(Text(message, style="dim"), soft_wrap=True)
 
 
 def write_markdown(report: DriftReport, path: Path) -> None:
@@ -373,7 +384,7 @@ def emit_report(report: DriftReport, as_json: bool, markdown: Path | None, out: 
 
 def run_drift(name: str, as_json: bool, markdown: Path | None, out: Console, err: Console) -> int:
     """`python -m ops drift`: 0 no drift, 2 drift, 1 error (never reported as drift or clean)."""
-    report, _settings, _stack = drift_of(name)
+    report, _settings, _stack = drift_of(name, progress_to(err))
     emit_report(report, as_json, markdown, out, err)
     return report.exit_code
 

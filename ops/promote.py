@@ -189,6 +189,11 @@ def plan_promotion(
     for app in selected:
         if read_scalar(target_yaml, app.config_path) is not None:
             present.append(app)
+        elif apps and _mapping_node(target_yaml, app.config_path[:-1]) is not None:
+            raise PromotionRefused(
+                f"stack {target!r} configures {'.'.join(app.config_path[:-1])} without `{app.config_path[-1]}:`; "
+                "add one (any value) to promote into it"
+            )
         elif apps:
             raise PromotionRefused(
                 f"unknown app {app.name!r} in stack {target!r}: its stack file has no {'.'.join(app.config_path)}"
@@ -319,13 +324,23 @@ def verify_commits(plan: Plan, has_commit: Callable[[str, str], bool] = reposito
 # --- the stack file ---------------------------------------------------------------------------
 
 
-def _scalar_node(text: str, config_path: Sequence[str]) -> ScalarNode | None:
+def _node(text: str, config_path: Sequence[str]) -> Any:
     node = YAML(typ="rt").compose(text)
     for key in ("config", *config_path):
         if not isinstance(node, MappingNode):
             return None
         node = next((v for k, v in node.value if isinstance(k, ScalarNode) and k.value == key), None)
+    return node
+
+
+def _scalar_node(text: str, config_path: Sequence[str]) -> ScalarNode | None:
+    node = _node(text, config_path)
     return node if isinstance(node, ScalarNode) else None
+
+
+def _mapping_node(text: str, config_path: Sequence[str]) -> MappingNode | None:
+    node = _node(text, config_path)
+    return node if isinstance(node, MappingNode) else None
 
 
 def read_scalar(text: str, config_path: Sequence[str]) -> str | None:
@@ -492,6 +507,7 @@ def run_promote(
         target_yaml = target_file.read_text(encoding="utf-8")
 
         stack = automation.open_stack(source, root)
+        err.print(Text(f"refreshing stack {source}", style="dim"), soft_wrap=True)
         with automation.automation_errors(source):
             stack.refresh(color="never")
             outputs = stack.outputs()

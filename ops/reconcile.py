@@ -14,7 +14,7 @@ from rich.text import Text
 
 from ops import automation
 from ops.automation import OpsError
-from ops.drift import drift_of, emit_report, write_markdown
+from ops.drift import drift_of, emit_report, progress_to, write_markdown
 from ops.report import write_json
 
 
@@ -60,7 +60,7 @@ _EXPLAIN = {
 
 def run_reconcile(name: str, yes: bool, as_json: bool, markdown: Path | None, out: Console, err: Console) -> int:
     """`python -m ops reconcile`: 0 clean or reconciled, 2 drift left in place by policy, 1 error."""
-    report, settings, stack = drift_of(name)
+    report, settings, stack = drift_of(name, progress_to(err))
     if report.error is not None:
         emit_report(report, as_json, markdown, out, err)
         return 1
@@ -70,6 +70,7 @@ def run_reconcile(name: str, yes: bool, as_json: bool, markdown: Path | None, ou
     failure: str | None = None
     if action is ReconcileAction.APPLY:
         try:
+            progress_to(err)(f"applying stack {name} (policy {policy})")
             applied = apply_stack(stack, name)
         except OpsError as error:
             failure = str(error)

@@ -131,6 +131,12 @@ def test_an_unknown_app_is_refused_on_either_side():
         plan_promotion("dev", "stg", source, ready("extra"), STG, TARGET_YAML, apps=["extra"])
 
 
+def test_an_app_configured_without_a_revision_is_refused_with_a_hint():
+    text = TARGET_YAML.replace("      revision: main  # follows dev\n", "")
+    with pytest.raises(PromotionRefused, match=r"configures gitops:applications\.guestbook without `revision:`"):
+        plan_promotion("dev", "stg", SOURCE, ALL_READY, STG, text, apps=["guestbook"])
+
+
 def test_an_app_the_target_does_not_configure_is_skipped_when_promoting_all():
     source = outputs_of(
         extra=entry(SHA_A, ["gitops:applications", "extra", "revision"]),
