@@ -248,6 +248,8 @@ class ApplicationSettings(Settings):
     def _one_source(self):
         if (self.path is None) == (self.chart is None):
             raise ValueError("set exactly one of path (git) or chart (Helm repository)")
+        if self.chart is not None and "revision" not in self.model_fields_set:
+            raise ValueError("a chart needs revision: the chart version, like 1.2.3")
         if sum(block is not None for block in (self.helm, self.kustomize, self.directory)) > 1:
             raise ValueError("set at most one of helm, kustomize or directory")
         return self

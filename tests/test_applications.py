@@ -59,6 +59,7 @@ def test_a_password_in_plain_text_is_refused():
     [
         ({"repository": "apps", "destination": {"namespace": "x"}}, "web", "set exactly one of path (git) or chart"),
         ({"repository": "apps", "path": "a", "destination": {"namespace": "X"}}, "web.destination.namespace", "not a valid"),
+        ({"repository": "apps", "chart": "redis", "destination": {"namespace": "x"}}, "web", "a chart needs revision"),
         (
             {"repository": "apps", "path": "a", "destination": {"namespace": "x"}, "followBranch": "yes"},
             "web.followBranch",
