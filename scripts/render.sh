@@ -7,4 +7,8 @@ cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || "${PYTHON:-python3}" -m venv .venv
 .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
 
+# The example stacks read their apps from this repository's public URL; git's own insteadOf
+# rewrite reads them from this checkout instead (drop this once the stacks name your repositories).
+export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0="url.file://$PWD.insteadOf" GIT_CONFIG_VALUE_0=https://github.com/acme/platform-gitops.git
+
 exec .venv/bin/python -m ops render "$@"
