@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,6 +59,40 @@ def run_git(
     if timeout is not None and status != 0 and message.startswith("Timeout: the command"):
         message = f"fatal: timed out after {timeout:g} s"
     return GitResult(status, stdout, message)
+
+
+def stream_git(
+    arguments: Sequence[str],
+    *,
+    cwd: Path,
+    on_output: Callable[[bytes], None],
+    environment: Mapping[str, str] | None = None,
+) -> GitResult:
+    """Run `git ARGUMENTS`, handing stdout to `on_output` chunk by chunk while git still runs.
+
+    Parsing then overlaps git's own work instead of waiting for its last byte. The returned
+    result carries no stdout.
+    """
+    # GitPython's wrapper kills the process when it is garbage collected: keep it referenced.
+    wrapper = git.Git(cwd).execute(
+        ["git", *arguments], env={**NON_INTERACTIVE_ENVIRONMENT, **(environment or {})}, as_process=True
+    )
+    process = wrapper.proc
+    try:
+        descriptor = process.stdout.fileno()
+        while chunk := os.read(descriptor, 65536):
+            on_output(chunk)
+        # stderr is read only once stdout is closed: the commands streamed here write at most a
+        # line or two there, far below the pipe's buffer, so git cannot block on it.
+        stderr = process.stderr.read()
+        status = process.wait()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.stdout.close()
+        process.stderr.close()
+    return GitResult(status, b"", stderr.decode("utf-8", errors="replace"))
 
 
 def failure_reason(stderr: str, secrets: Iterable[str] = ()) -> str:

@@ -6,10 +6,10 @@ import difflib
 import re
 from pathlib import Path
 
-from gitsource.app_types import AppType, app_type_of
+from gitsource.app_types import AppType
 from gitsource.errors import GitSourceError
-from gitsource.git_command import GitResult, run_git
-from gitsource.tree_listing import TreeListing, normalize_repo_path
+from gitsource.git_command import GitResult, run_git, stream_git
+from gitsource.tree_listing import LsTreeReader, TreeListing, normalize_repo_path
 
 _FULL_COMMIT_ID = re.compile(r"[0-9a-f]{40}")
 _AMBIGUOUS_CANDIDATE = re.compile(r"^hint:\s+([0-9a-f]{4,})\s", re.MULTILINE)
@@ -24,6 +24,7 @@ class Mirror:
         self.path = path
         self._commits: dict[str, str] = {}
         self._listings: dict[str, TreeListing] = {}
+        self._discoveries: dict[tuple[str, str], list[tuple[str, AppType]]] = {}
 
     def __repr__(self) -> str:
         return f"Mirror(url={self.url!r}, path={str(self.path)!r})"
@@ -44,19 +45,23 @@ class Mirror:
 
     def discover(self, commit: str, pattern: str) -> list[str]:
         """Directories of `commit` matching a glob such as `apps/*` or `envs/*/apps/*`, sorted."""
-        return self._listing(commit).match_directories(pattern)
+        return [directory for directory, _ in self.discover_typed(commit, pattern)]
 
     def detect_type(self, commit: str, path: str) -> AppType:
         listing = self._listing(commit)
         relative = normalize_repo_path(path)
         if not listing.is_directory(relative):
             raise GitSourceError(self._missing_directory_message(listing, commit, relative))
-        return app_type_of(listing.file_names(relative))
+        return listing.app_type(relative)
 
     def discover_typed(self, commit: str, pattern: str) -> list[tuple[str, AppType]]:
         """`discover` and `detect_type` together, from the same single listing of the tree."""
-        listing = self._listing(commit)
-        return [(directory, app_type_of(listing.file_names(directory))) for directory in listing.match_directories(pattern)]
+        commit_id = self._commit_id(commit)
+        found = self._discoveries.get((commit_id, pattern))
+        if found is None:
+            found = self._listing(commit_id).match_typed_directories(pattern)
+            self._discoveries[(commit_id, pattern)] = found
+        return list(found)
 
     def _git(self, *arguments: str) -> GitResult:
         # A GIT_DIR inherited from the caller (a hook, a CI step) must not redirect our commands.
@@ -91,16 +96,26 @@ class Mirror:
                     names.append(ref.removeprefix(prefix))
         return names
 
-    def _listing(self, commit: str) -> TreeListing:
+    def _commit_id(self, commit: str) -> str:
         # A full id skips rev-parse: one git process per listing keeps discovery near the cost
         # of `git ls-tree` itself, and ls-tree rejects an unknown id on its own.
-        commit_id = commit.lower() if _FULL_COMMIT_ID.fullmatch(commit.lower()) else self.resolve(commit)
+        lowered = commit.lower()
+        return lowered if _FULL_COMMIT_ID.fullmatch(lowered) else self.resolve(commit)
+
+    def _listing(self, commit: str) -> TreeListing:
+        commit_id = self._commit_id(commit)
         listing = self._listings.get(commit_id)
         if listing is None:
-            result = self._git("ls-tree", "-r", "-z", "--name-only", f"{commit_id}^{{commit}}")
+            reader = LsTreeReader()
+            result = stream_git(
+                ["ls-tree", "-r", "-z", "--name-only", f"{commit_id}^{{commit}}"],
+                cwd=self.path,
+                environment={"GIT_DIR": str(self.path)},
+                on_output=reader.feed,
+            )
             if not result.ok:
                 raise GitSourceError(f"commit {commit_id} not found in {self.url}")
-            listing = TreeListing.from_ls_tree(result.stdout)
+            listing = reader.listing()
             self._listings[commit_id] = listing
         return listing
 

@@ -111,7 +111,20 @@ def test_listing_matches_git_ls_tree(source, mirror, main):
 
 def test_one_listing_per_commit_serves_every_question(mirror, main, monkeypatch):
     mirror.discover(main, "apps/*")
-    monkeypatch.setattr(mirror, "_git", lambda *arguments: pytest.fail(f"git ran again: {arguments}"))
+
+    def no_more_git(*arguments, **_options):
+        pytest.fail(f"git ran again: {arguments}")
+
+    monkeypatch.setattr(mirror, "_git", no_more_git)
+    monkeypatch.setattr("gitsource.mirror.stream_git", no_more_git)
     mirror.discover_typed(main, "envs/*/apps/*")
     mirror.detect_type(main, "apps/guestbook")
     assert mirror.has_path(main, "README.md")
+    assert mirror.discover("main", "apps/*") == sorted(STANDARD_APP_TYPES)
+
+
+def test_memoized_discovery_cannot_be_changed_by_a_caller(mirror, main):
+    first = mirror.discover_typed(main, "apps/*")
+    first.clear()
+    mirror.discover(main, "apps/*").clear()
+    assert mirror.discover_typed(main, "apps/*") == sorted(STANDARD_APP_TYPES.items())

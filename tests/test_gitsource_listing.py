@@ -4,7 +4,7 @@ import pytest
 
 from gitsource import AppType, GitSourceError
 from gitsource.app_types import app_type_of
-from gitsource.tree_listing import TreeListing, normalize_repo_path
+from gitsource.tree_listing import LsTreeReader, TreeListing, normalize_repo_path
 
 FILES = [
     "README.md",
@@ -21,12 +21,12 @@ FILES = [
 
 @pytest.fixture
 def listing():
-    return TreeListing(FILES)
+    return TreeListing.from_paths(FILES)
 
 
 def test_listing_parses_nul_separated_ls_tree_output_with_unusual_names():
     listing = TreeListing.from_ls_tree(b"a b/\xc3\xa9t\xc3\xa9.yaml\0a b/line\nbreak.yaml\0")
-    assert listing.file_names("a b") == ["été.yaml", "line\nbreak.yaml"]
+    assert sorted(listing.file_names("a b")) == ["line\nbreak.yaml", "été.yaml"]
 
 
 def test_directories_include_every_ancestor_of_a_file(listing):
@@ -108,3 +108,67 @@ def test_app_type_follows_argo_cd_discovery(names, expected):
 def test_app_type_values_are_the_strings_argo_cd_users_write():
     assert [member.value for member in AppType] == ["helm", "kustomize", "directory", "jsonnet"]
     assert AppType.HELM == "helm" and isinstance(AppType.HELM, str)
+
+
+def ls_tree_output(paths):
+    return "".join(f"{path}\0" for path in paths).encode()
+
+
+@pytest.mark.parametrize("chunk_size", [1, 3, 7, 64, 10_000])
+def test_reader_gives_the_same_listing_whatever_the_chunking(chunk_size):
+    paths = sorted(
+        ["apps/b/Chart.yaml", "apps/b/main.jsonnet", "apps/c/a.jsonnet", "apps/c/kustomization.yaml", "apps/d/x.yaml", "é/ü.yaml"]
+    )
+    output = ls_tree_output(paths)
+    reader = LsTreeReader()
+    for start in range(0, len(output), chunk_size):
+        reader.feed(output[start : start + chunk_size])
+    listing = reader.listing()
+    assert listing.match_typed_directories("*/*") == TreeListing.from_paths(paths).match_typed_directories("*/*")
+    assert listing.match_typed_directories("apps/*") == [
+        ("apps/b", AppType.HELM),
+        ("apps/c", AppType.KUSTOMIZE),
+        ("apps/d", AppType.DIRECTORY),
+    ]
+    assert listing.file_names("é") == ["ü.yaml"]
+
+
+def test_reader_types_a_directory_whose_files_span_two_chunks():
+    first, second = ls_tree_output(["apps/a/Chart.yaml"]), ls_tree_output(["apps/a/z.jsonnet"])
+    reader = LsTreeReader()
+    reader.feed(first)
+    reader.feed(second)
+    assert reader.listing().app_type("apps/a") is AppType.HELM
+    reader = LsTreeReader()
+    reader.feed(ls_tree_output(["apps/a/a.jsonnet"]))
+    reader.feed(ls_tree_output(["apps/a/kustomization.yaml"]))
+    assert reader.listing().app_type("apps/a") is AppType.KUSTOMIZE
+
+
+def test_reader_sorts_names_git_orders_differently_than_python():
+    # In git's byte order; \xff is not UTF-8 and decodes to a surrogate escape (U+DCFF), which
+    # sorts before U+FFFD, so these two must be re-sorted for the binary searches to find them.
+    output = b"a/\xef\xbf\xbd.yaml\0a/\xff.yaml\0b/kustomization.yaml\0"
+    listing = LsTreeReader()
+    listing.feed(output)
+    result = listing.listing()
+    assert result.is_file("a/\udcff.yaml") and result.is_file("a/\ufffd.yaml")
+    assert result.match_typed_directories("*") == [("a", AppType.DIRECTORY), ("b", AppType.KUSTOMIZE)]
+
+
+def test_reader_accepts_output_without_a_final_separator():
+    reader = LsTreeReader()
+    reader.feed(b"apps/a/Chart.yaml\0apps/b/x.yaml")
+    assert reader.listing().match_typed_directories("apps/*") == [("apps/a", AppType.HELM), ("apps/b", AppType.DIRECTORY)]
+
+
+def test_sibling_names_sharing_a_prefix_are_matched_and_sorted():
+    paths = ["app-x/a.yaml", "app/Chart.yaml", "app.d/k.yaml", "app/sub/y.yaml", "apps/kustomization.yaml"]
+    typed = TreeListing.from_paths(paths).match_typed_directories("*")
+    assert typed == [
+        ("app", AppType.HELM),
+        ("app-x", AppType.DIRECTORY),
+        ("app.d", AppType.DIRECTORY),
+        ("apps", AppType.KUSTOMIZE),
+    ]
+    assert TreeListing.from_paths(paths).match_directories("app*/sub") == ["app/sub"]

@@ -117,7 +117,8 @@ def test_url_credentials_are_used_only_when_none_are_given():
     assert merge_url_credentials("u", None, None) is None
 
 
-def test_https_auth_is_an_extra_header_scoped_to_the_host_in_the_environment():
+def test_https_auth_is_an_extra_header_scoped_to_the_host_in_the_environment(monkeypatch):
+    monkeypatch.delenv("GIT_CONFIG_COUNT", raising=False)
     with git_auth(
         "https://git.example.com/org/repo.git", Credentials(username="bob", password=TOKEN), no_installation_token
     ) as auth:
