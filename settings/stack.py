@@ -93,6 +93,3 @@ class StackSettings(Settings):
     def production(self) -> bool:
         return self.environment.tier == "production"
 
-
-FIELDS_BY_KEY = {field.alias or name: field for name, field in StackSettings.model_fields.items()}
-"""Top-level stack keys (`gitops:<key>`), for spotting typos."""
