@@ -15,7 +15,8 @@ from gitsource.errors import GitSourceError
 from gitsource.redaction import REDACTED, SSH_SCHEMES, basic_auth_value, strip_userinfo
 
 GITHUB_APP_USERNAME = "x-access-token"
-DEFAULT_HTTPS_USERNAME = GITHUB_APP_USERNAME
+# GitHub and GitLab accept any user name with a token; this one also says what the password is.
+DEFAULT_HTTPS_USERNAME = "x-access-token"
 
 
 @dataclass(frozen=True, repr=False)

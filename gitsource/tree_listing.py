@@ -79,24 +79,12 @@ class TreeListing:
         index = bisect_left(self._paths, path)
         return index < len(self._paths) and self._paths[index] == path
 
-    def file_names(self, directory: str) -> list[str]:
-        """Names of the files directly inside `directory` (not in its subdirectories)."""
-        key, start, end = self._block(directory)
-        offset = len(key) + 1 if key else 0
-        return [path[offset:] for path in self._paths[start:end] if path.find("/", offset) < 0]
-
     def app_type(self, directory: str) -> AppType:
         return self._types.get("" if directory == ROOT else directory, AppType.DIRECTORY)
 
     def match_directories(self, pattern: str) -> list[str]:
         """Directories matching `pattern`, with fnmatch semantics applied per path segment."""
         return [directory for directory, _ in self.match_typed_directories(pattern)]
-
-    def _block(self, directory: str) -> Block:
-        if directory == ROOT:
-            return "", 0, len(self._paths)
-        start = bisect_left(self._paths, directory + "/")
-        return directory, start, bisect_left(self._paths, directory + _AFTER_SLASH, start)
 
     def match_typed_directories(self, pattern: str) -> list[tuple[str, AppType]]:
         """Directories matching `pattern`, sorted, each with its app type."""
@@ -112,6 +100,12 @@ class TreeListing:
         found = [(directory, type_of(directory, directory_type)) for directory, _, _ in self._child_blocks(parents, last_segment)]
         found.sort()
         return found
+
+    def _block(self, directory: str) -> Block:
+        if directory == ROOT:
+            return "", 0, len(self._paths)
+        start = bisect_left(self._paths, directory + "/")
+        return directory, start, bisect_left(self._paths, directory + _AFTER_SLASH, start)
 
     def _child_blocks(self, parents: list[Block], segment: str) -> list[Block]:
         """The subdirectories of `parents` whose name matches `segment`, with their runs."""

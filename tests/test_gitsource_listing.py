@@ -26,7 +26,8 @@ def listing():
 
 def test_listing_parses_nul_separated_ls_tree_output_with_unusual_names():
     listing = TreeListing.from_ls_tree(b"a b/\xc3\xa9t\xc3\xa9.yaml\0a b/line\nbreak.yaml\0")
-    assert sorted(listing.file_names("a b")) == ["line\nbreak.yaml", "été.yaml"]
+    assert listing.is_file("a b/été.yaml") and listing.is_file("a b/line\nbreak.yaml")
+    assert listing.match_directories("*") == ["a b"]
 
 
 def test_directories_include_every_ancestor_of_a_file(listing):
@@ -37,9 +38,10 @@ def test_directories_include_every_ancestor_of_a_file(listing):
     assert not listing.is_file("apps/a")
 
 
-def test_file_names_are_direct_children_only(listing):
-    assert listing.file_names("apps/a") == ["Chart.yaml"]
-    assert listing.file_names(".") == ["README.md"]
+def test_only_files_directly_inside_decide_the_type(listing):
+    assert listing.app_type("apps/a") is AppType.HELM
+    assert listing.app_type("apps") is AppType.DIRECTORY
+    assert listing.app_type(".") is AppType.DIRECTORY
 
 
 @pytest.mark.parametrize(
@@ -130,7 +132,7 @@ def test_reader_gives_the_same_listing_whatever_the_chunking(chunk_size):
         ("apps/c", AppType.KUSTOMIZE),
         ("apps/d", AppType.DIRECTORY),
     ]
-    assert listing.file_names("é") == ["ü.yaml"]
+    assert listing.is_file("é/ü.yaml") and listing.is_directory("é")
 
 
 def test_reader_types_a_directory_whose_files_span_two_chunks():
