@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import git
 
@@ -42,23 +44,43 @@ def run_git(
     cwd: Path,
     environment: Mapping[str, str] | None = None,
     timeout: float | None = None,
+    stdin: bytes | None = None,
 ) -> GitResult:
-    """Run `git ARGUMENTS` in `cwd`; never raises for a non-zero exit."""
-    status, stdout, stderr = git.Git(cwd).execute(
-        ["git", *arguments],
-        env={**NON_INTERACTIVE_ENVIRONMENT, **(environment or {})},
-        kill_after_timeout=timeout,
-        with_extended_output=True,
-        with_exceptions=False,
-        stdout_as_string=False,
-        strip_newline_in_stdout=False,
-    )
+    """Run `git ARGUMENTS` in `cwd`; never raises for a non-zero exit. `stdin` must be small."""
+    with _input_pipe(stdin) as input_stream:
+        status, stdout, stderr = git.Git(cwd).execute(
+            ["git", *arguments],
+            istream=input_stream,
+            env={**NON_INTERACTIVE_ENVIRONMENT, **(environment or {})},
+            kill_after_timeout=timeout,
+            with_extended_output=True,
+            with_exceptions=False,
+            stdout_as_string=False,
+            strip_newline_in_stdout=False,
+        )
     # GitPython always hands stderr back decoded, whatever `stdout_as_string` says.
     message = stderr if isinstance(stderr, str) else stderr.decode("utf-8", errors="replace")
     # GitPython replaces stderr with its own text (quoting the whole command) when it kills git.
     if timeout is not None and status != 0 and message.startswith("Timeout: the command"):
         message = f"fatal: timed out after {timeout:g} s"
     return GitResult(status, stdout, message)
+
+
+@contextmanager
+def _input_pipe(data: bytes | None) -> Iterator[BinaryIO | None]:
+    """A pipe already holding all of `data`, to hand to git as stdin; None without data.
+
+    GitPython takes stdin only as a file. Input this small fits in the pipe's buffer, so writing
+    it before git starts cannot block.
+    """
+    if data is None:
+        yield None
+        return
+    read_end, write_end = os.pipe()
+    with os.fdopen(write_end, "wb") as writer:
+        writer.write(data)
+    with os.fdopen(read_end, "rb") as reader:
+        yield reader
 
 
 def stream_git(

@@ -12,8 +12,29 @@ from gitsource.git_command import GitResult, run_git, stream_git
 from gitsource.tree_listing import LsTreeReader, TreeListing, normalize_repo_path
 
 _FULL_COMMIT_ID = re.compile(r"[0-9a-f]{40}")
+_COMMIT_ID_PREFIX = re.compile(r"[0-9a-fA-F]{4,40}")
+# Characters and sequences that git reads as revision syntax (`main~1`, `v1^{tree}`, `a..b`) and
+# that no branch or tag name may contain.
+_REVISION_SYNTAX = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{")
 _AMBIGUOUS_CANDIDATE = re.compile(r"^hint:\s+([0-9a-f]{4,})\s", re.MULTILINE)
 MAX_SUGGESTIONS = 3
+
+
+def revision_candidates(revision: str) -> list[str]:
+    """What `revision` may name, in the order Argo CD's repo server tries them.
+
+    Argo CD matches a branch before a tag of the same name, then a full ref name or HEAD, then
+    takes hexadecimal text as a commit id; git's own `rev-parse` would prefer the tag. Anything
+    else (`main~1`, `HEAD^`) Argo CD cannot resolve, so it names nothing here either.
+    """
+    if _REVISION_SYNTAX.search(revision):
+        return []
+    if revision == "HEAD" or revision.startswith("refs/"):
+        return [revision]
+    candidates = [f"refs/heads/{revision}", f"refs/tags/{revision}"]
+    if _COMMIT_ID_PREFIX.fullmatch(revision):
+        candidates.append(revision)
+    return candidates
 
 
 class Mirror:
@@ -63,20 +84,25 @@ class Mirror:
             self._discoveries[(commit_id, pattern)] = found
         return list(found)
 
-    def _git(self, *arguments: str) -> GitResult:
+    def _git(self, *arguments: str, stdin: bytes | None = None) -> GitResult:
         # A GIT_DIR inherited from the caller (a hook, a CI step) must not redirect our commands.
-        return run_git(arguments, cwd=self.path, environment={"GIT_DIR": str(self.path)})
+        return run_git(arguments, cwd=self.path, environment={"GIT_DIR": str(self.path)}, stdin=stdin)
 
     def _rev_parse(self, revision: str) -> str:
         if not revision.strip():
             raise GitSourceError(f"an empty revision cannot be resolved in {self.url}")
-        result = self._git("rev-parse", "--verify", "--end-of-options", f"{revision}^{{commit}}")
-        if result.ok:
-            return result.stdout.decode("ascii").strip()
+        candidates = revision_candidates(revision)
+        # One process for every candidate: cat-file answers each stdin line with the commit id,
+        # or with "missing" (also for an ambiguous short id, explained on stderr).
+        query = "".join(f"{candidate}^{{commit}}\n" for candidate in candidates)
+        result = self._git("cat-file", "--batch-check=%(objectname)", stdin=query.encode())
+        for answer in result.stdout.decode("utf-8", errors="replace").splitlines():
+            if _FULL_COMMIT_ID.fullmatch(answer):
+                return answer
         if "is ambiguous" in result.stderr:
-            candidates = ", ".join(_AMBIGUOUS_CANDIDATE.findall(result.stderr))
+            ids = ", ".join(_AMBIGUOUS_CANDIDATE.findall(result.stderr))
             raise GitSourceError(
-                f"revision '{revision}' is ambiguous in {self.url} (matches {candidates}): give more characters of the commit id"
+                f"revision '{revision}' is ambiguous in {self.url} (matches {ids}): give more characters of the commit id"
             )
         raise GitSourceError(self._revision_not_found_message(revision))
 

@@ -4,6 +4,7 @@ import pytest
 from gitrepos import git, repository_with_many_commits, standard_app_repository
 
 from gitsource import GitSourceError, RepositoryCache
+from gitsource.mirror import revision_candidates
 
 
 @pytest.fixture(scope="module")
@@ -65,10 +66,18 @@ def test_unknown_revision_names_the_url_and_suggests_close_branch_and_tag_names(
         mirror.resolve("release-1.O")
 
 
-@pytest.mark.parametrize("revision", ["zzz-nothing-like-it", "0" * 40, "abc", "-h", "--all", "main:README.md"])
+@pytest.mark.parametrize(
+    "revision",
+    ["zzz-nothing-like-it", "0" * 40, "abc", "-h", "--all", "main:README.md", "main~1", "HEAD^", "v1.0.0^{tree}", "nope\nmain"],
+)
 def test_revisions_that_are_no_commit_are_not_found(mirror, revision):
-    with pytest.raises(GitSourceError, match=r"not found in file://") as raised:
+    with pytest.raises(GitSourceError, match=r"not found in file://"):
         mirror.resolve(revision)
+
+
+def test_no_suggestion_when_nothing_is_close(mirror):
+    with pytest.raises(GitSourceError) as raised:
+        mirror.resolve("zzz-nothing-like-it")
     assert "did you mean" not in str(raised.value)
 
 
@@ -101,3 +110,29 @@ def test_resolution_is_memoized(source, mirror, monkeypatch):
     mirror.resolve("release-1.0")
     monkeypatch.setattr(mirror, "_git", lambda *arguments: pytest.fail(f"git ran again: {arguments}"))
     assert mirror.resolve("release-1.0") == commit_of(source, "release-1.0")
+
+
+def test_a_branch_wins_over_a_tag_of_the_same_name_as_in_argo_cd(tmp_path):
+    source = standard_app_repository(tmp_path / "source")
+    tagged = commit_of(source, "v0.9.0")
+    source.tag("main", tagged)
+    source.push()
+    mirror = RepositoryCache(tmp_path / "cache").open(source.url)
+    assert mirror.resolve("main") == source.head() != tagged
+    assert mirror.resolve("refs/tags/main") == tagged
+
+
+@pytest.mark.parametrize(
+    ("revision", "candidates"),
+    [
+        ("main", ["refs/heads/main", "refs/tags/main"]),
+        ("cafe", ["refs/heads/cafe", "refs/tags/cafe", "cafe"]),
+        ("HEAD", ["HEAD"]),
+        ("refs/tags/v1", ["refs/tags/v1"]),
+        ("main~1", []),
+        ("a..b", []),
+        ("main@{1}", []),
+    ],
+)
+def test_revision_candidates_follow_argo_cd_order(revision, candidates):
+    assert revision_candidates(revision) == candidates
