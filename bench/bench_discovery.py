@@ -19,8 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gitsource import RepositoryCache
-from gitsource.mirror import Mirror
+from gitsource import Mirror, RepositoryCache
 
 # Cycled over the folders so every app type appears about equally often.
 APP_TEMPLATES: list[dict[str, str]] = [

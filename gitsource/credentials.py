@@ -78,8 +78,8 @@ class Credentials:
 class GitAuth:
     """Environment variables for one git command, and every secret its output must not show."""
 
-    environment: dict[str, str] = field(default_factory=dict)
-    secrets: tuple[str, ...] = ()
+    environment: dict[str, str] = field(default_factory=dict, repr=False)
+    secrets: tuple[str, ...] = field(default=(), repr=False)
 
 
 def merge_url_credentials(username: str | None, password: str | None, credentials: Credentials | None) -> Credentials | None:

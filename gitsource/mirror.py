@@ -54,7 +54,7 @@ class Mirror:
         """The 40-hex commit a branch, tag, commit id (full or >= 4 characters) or HEAD points to."""
         commit = self._commits.get(revision)
         if commit is None:
-            commit = self._rev_parse(revision)
+            commit = self._find_commit(revision)
             self._commits[revision] = commit
         return commit
 
@@ -88,7 +88,7 @@ class Mirror:
         # A GIT_DIR inherited from the caller (a hook, a CI step) must not redirect our commands.
         return run_git(arguments, cwd=self.path, environment={"GIT_DIR": str(self.path)}, stdin=stdin)
 
-    def _rev_parse(self, revision: str) -> str:
+    def _find_commit(self, revision: str) -> str:
         if not revision.strip():
             raise GitSourceError(f"an empty revision cannot be resolved in {self.url}")
         candidates = revision_candidates(revision)

@@ -132,6 +132,7 @@ def test_https_auth_is_an_extra_header_scoped_to_the_host_in_the_environment(mon
         "GIT_CONFIG_VALUE_1": header,
     }
     assert TOKEN in auth.secrets and header.split()[-1] in auth.secrets
+    assert TOKEN not in repr(auth) and header.split()[-1] not in repr(auth)
 
 
 def test_extra_header_entries_follow_config_entries_already_in_the_environment():
