@@ -74,6 +74,10 @@ class RepositoryCache:
                 self._fetch(remote_url, path, credentials)
             else:
                 shutil.rmtree(path, ignore_errors=True)
+                # Holding the lock, no other clone of this URL is running: any staging directory
+                # left is from a process killed mid-clone.
+                for leftover in self.root.glob(f".{path.name}.*"):
+                    shutil.rmtree(leftover, ignore_errors=True)
                 self._clone(remote_url, path, credentials)
         mirror = Mirror(remote_url, path)
         self._mirrors[remote_url] = mirror

@@ -105,6 +105,16 @@ def test_an_incomplete_mirror_directory_is_cloned_again(source, tmp_path):
     assert mirror.resolve("main") == source.head()
 
 
+def test_staging_directories_of_killed_clones_are_removed(source, tmp_path):
+    cache_root = tmp_path / "cache"
+    name = mirror_directory_name(source.url)
+    leftover = cache_root / f".{name}.abandoned"
+    leftover.mkdir(parents=True)
+    (leftover / "objects").mkdir()
+    RepositoryCache(cache_root).open(source.url)
+    assert sorted(os.listdir(cache_root)) == [name, f"{name}.lock"]
+
+
 def test_missing_remote_fails_naming_the_url_and_the_reason(tmp_path):
     url = (tmp_path / "nowhere.git").as_uri()
     with pytest.raises(GitSourceError) as raised:
