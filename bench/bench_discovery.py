@@ -1,6 +1,6 @@
 """Discovery cost on a repository with 1,000 application folders, against `git ls-tree` itself.
 
-Run: .venv/bin/python bench/bench_discovery.py [--apps 1000] [--runs 21]
+Run: .venv/bin/python bench/bench_discovery.py [--apps 1000] [--runs 21] [--extra-files 0]
 Prints figures; it asserts nothing.
 """
 
@@ -56,15 +56,19 @@ def git(*arguments: str, cwd: Path) -> str:
     return completed.stdout.strip()
 
 
-def build_remote(root: Path, app_count: int) -> str:
-    """A bare remote whose main branch holds `app_count` folders under apps/; returns its URL."""
+def build_remote(root: Path, app_count: int, extra_files: int) -> str:
+    """A bare remote whose main branch holds `app_count` folders under apps/; returns its URL.
+
+    Each folder gets its template's files plus `extra_files` plain manifests.
+    """
     work = root / "work"
     remote = root / "remote.git"
     work.mkdir()
     git("init", "--quiet", ".", cwd=work)
     (work / "README.md").write_text("# bench\n")
     for index in range(app_count):
-        for relative_path, content in APP_TEMPLATES[index % len(APP_TEMPLATES)].items():
+        extras = {f"extra-{number}.yaml": "kind: ConfigMap\n" for number in range(extra_files)}
+        for relative_path, content in {**APP_TEMPLATES[index % len(APP_TEMPLATES)], **extras}.items():
             target = work / "apps" / f"app-{index:04d}" / relative_path
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(content.replace("app", f"app-{index:04d}", 1))
@@ -89,11 +93,12 @@ def main() -> None:
     parser.add_argument("--apps", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=21)
     parser.add_argument("--cold-runs", type=int, default=5)
+    parser.add_argument("--extra-files", type=int, default=0, help="plain manifests added to every folder")
     options = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-discovery-") as scratch:
         scratch_path = Path(scratch)
-        url = build_remote(scratch_path, options.apps)
+        url = build_remote(scratch_path, options.apps, options.extra_files)
         warm_root = scratch_path / "cache"
         mirror = RepositoryCache(warm_root).open(url)
         commit = mirror.resolve("main")
