@@ -1,24 +1,16 @@
 import os
-from pathlib import Path
 
 import pulumi
 import pytest
 
 from ops.mocks import RecordingMocks, install
-
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-EXAMPLE_REPOSITORY = "https://github.com/acme/platform-gitops.git"
+from tests.example_repository import example_repository_env
 
 
 @pytest.fixture(scope="session", autouse=True)
 def example_repository_is_this_checkout():
-    """The example stacks read their apps from this repository's public URL; git's own
-    `url.<base>.insteadOf` sends that URL to the local checkout, so tests need no network."""
-    rewrite = {
-        "GIT_CONFIG_COUNT": "1",
-        "GIT_CONFIG_KEY_0": f"url.file://{PROJECT_DIR}.insteadOf",
-        "GIT_CONFIG_VALUE_0": EXAMPLE_REPOSITORY,
-    }
+    """See tests/example_repository.py."""
+    rewrite = example_repository_env()
     saved = {key: os.environ.get(key) for key in rewrite}
     os.environ.update(rewrite)
     yield
