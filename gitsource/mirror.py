@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import marshal
+import os
 import re
 from pathlib import Path
 
@@ -18,6 +20,9 @@ _COMMIT_ID_PREFIX = re.compile(r"[0-9a-fA-F]{4,40}")
 _REVISION_SYNTAX = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{")
 _AMBIGUOUS_CANDIDATE = re.compile(r"^hint:\s+([0-9a-f]{4,})\s", re.MULTILINE)
 MAX_SUGGESTIONS = 3
+LISTINGS_DIRECTORY = "gitops-listings"
+"""Inside a mirror: one stored listing per commit, so a later run reads no tree from git."""
+_LISTING_FORMAT = 1
 
 
 def revision_candidates(revision: str) -> list[str]:
@@ -132,18 +137,45 @@ class Mirror:
         commit_id = self._commit_id(commit)
         listing = self._listings.get(commit_id)
         if listing is None:
-            reader = LsTreeReader()
-            result = stream_git(
-                ["ls-tree", "-r", "-z", "--name-only", f"{commit_id}^{{commit}}"],
-                cwd=self.path,
-                environment={"GIT_DIR": str(self.path)},
-                on_output=reader.feed,
-            )
-            if not result.ok:
-                raise GitSourceError(f"commit {commit_id} not found in {self.url}")
-            listing = reader.listing()
-            self._listings[commit_id] = listing
+            listing = self._stored_listing(commit_id)
+        if listing is None:
+            listing = self._list_tree(commit_id)
+            self._store_listing(commit_id, listing)
+        self._listings[commit_id] = listing
         return listing
+
+    # A commit's tree never changes, so its listing is stored once and read back by later runs.
+    def _listing_file(self, commit_id: str) -> Path:
+        return self.path / LISTINGS_DIRECTORY / f"{commit_id}.marshal"
+
+    def _stored_listing(self, commit_id: str) -> TreeListing | None:
+        try:
+            version, paths, types = marshal.loads(self._listing_file(commit_id).read_bytes())
+        except (OSError, EOFError, ValueError, TypeError):
+            return None  # absent, or written by an interrupted run: list the tree again
+        if version != _LISTING_FORMAT:
+            return None
+        return TreeListing(paths, {directory: AppType(app_type) for directory, app_type in types.items()})
+
+    def _store_listing(self, commit_id: str, listing: TreeListing) -> None:
+        target = self._listing_file(commit_id)
+        target.parent.mkdir(exist_ok=True)
+        paths, types = listing.contents()
+        temporary = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+        temporary.write_bytes(marshal.dumps((_LISTING_FORMAT, paths, {d: str(t) for d, t in types.items()})))
+        os.replace(temporary, target)
+
+    def _list_tree(self, commit_id: str) -> TreeListing:
+        reader = LsTreeReader()
+        result = stream_git(
+            ["ls-tree", "-r", "-z", "--name-only", f"{commit_id}^{{commit}}"],
+            cwd=self.path,
+            environment={"GIT_DIR": str(self.path)},
+            on_output=reader.feed,
+        )
+        if not result.ok:
+            raise GitSourceError(f"commit {commit_id} not found in {self.url}")
+        return reader.listing()
 
     def _missing_directory_message(self, listing: TreeListing, commit: str, path: str) -> str:
         where = f"{self.url} at {commit[:12]}"

@@ -69,6 +69,10 @@ class TreeListing:
         reader.feed(output)
         return reader.listing()
 
+    def contents(self) -> tuple[list[str], dict[str, AppType]]:
+        """The sorted file paths and the typed directories, as `__init__` takes them."""
+        return self._paths, self._types
+
     def is_directory(self, path: str) -> bool:
         if path == ROOT:
             return True
