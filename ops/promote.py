@@ -111,9 +111,7 @@ def check_stage(source: str, target: str, target_settings: Any) -> None:
         raise PromotionRefused(f"cannot promote stack {source!r} onto itself")
     accepted = target_settings.promotion.source
     if accepted is None:
-        raise PromotionRefused(
-            f"stack {target!r} accepts no promotions: gitops:promotion.source is not set in its stack file"
-        )
+        raise PromotionRefused(f"stack {target!r} accepts no promotions: gitops:promotion.source is not set in its stack file")
     if accepted != source:
         raise PromotionRefused(
             f"promotion {source} → {target} refused: {target} accepts promotions only from {accepted} "
@@ -204,9 +202,7 @@ def plan_promotion(
     not_ready = [describe_status(app.name, source_statuses.get(app.name)) for app in present]
     not_ready = [problem for problem in not_ready if problem]
     if not_ready and not force:
-        raise PromotionRefused(
-            f"source stack {source!r} is not ready: {'; '.join(not_ready)} (--force promotes anyway)"
-        )
+        raise PromotionRefused(f"source stack {source!r} is not ready: {'; '.join(not_ready)} (--force promotes anyway)")
     plan.notes.extend(f"forced: {problem}" for problem in not_ready)
 
     by_path: dict[tuple[str, ...], list[SourceApp]] = {}
@@ -316,8 +312,7 @@ def verify_commits(plan: Plan, has_commit: Callable[[str, str], bool] = reposito
             raise PromotionRefused(f"{', '.join(change.apps)}: the source output names no repository")
         if not has_commit(change.repository, change.new):
             raise PromotionRefused(
-                f"{', '.join(change.apps)}: repository {redact_url(change.repository)} does not contain "
-                f"commit {change.new}"
+                f"{', '.join(change.apps)}: repository {redact_url(change.repository)} does not contain commit {change.new}"
             )
 
 
@@ -434,9 +429,7 @@ def ensure_clean(repo: git.Repo) -> None:
     only the target stack file is committed)."""
     if repo.head.is_valid() and repo.is_dirty(index=True, working_tree=True, untracked_files=False):
         changed = sorted({d.a_path for d in repo.index.diff(None)} | {d.a_path for d in repo.index.diff("HEAD")})
-        raise PromotionRefused(
-            f"the working tree has uncommitted changes ({', '.join(changed[:5])}): commit or stash them first"
-        )
+        raise PromotionRefused(f"the working tree has uncommitted changes ({', '.join(changed[:5])}): commit or stash them first")
 
 
 def branch_name(plan: Plan, existing: Sequence[str], now: datetime | None = None) -> str:

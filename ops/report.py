@@ -104,9 +104,7 @@ def drift_markdown(report: DriftReport) -> str:
     if report.applications:
         lines += ["| Application | Namespace | Sync | Health | Revision |", "| --- | --- | --- | --- | --- |"]
         for a in report.applications:
-            lines.append(
-                f"| `{_md(a.name)}` | {_md(a.namespace)} | {_md(a.sync)} | {_md(a.health)} | `{_md(a.revision[:12])}` |"
-            )
+            lines.append(f"| `{_md(a.name)}` | {_md(a.namespace)} | {_md(a.sync)} | {_md(a.health)} | `{_md(a.revision[:12])}` |")
         lines.append("")
     return "\n".join(lines)
 

