@@ -7,6 +7,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ops.automation import stack_names
 from ops.program import PROJECT_DIR, run_program
 from ops.render import render
 from ops.validate import DEFAULT_KUBERNETES_VERSION, validate_directory
@@ -27,10 +28,6 @@ def main() -> None:
     """Render, promote and check the gitops stacks."""
 
 
-def stacks_in(project_dir: Path) -> list[str]:
-    return sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in (project_dir / "stacks").glob("Pulumi.*.yaml"))
-
-
 @app.command("render")
 def render_command(
     stack: Annotated[
@@ -42,12 +39,11 @@ def render_command(
     ),
 ) -> None:
     """Run the program offline under Pulumi mocks, write what each stack would apply, and validate it."""
-    names = stack or stacks_in(PROJECT_DIR)
-    unknown = [name for name in names if name not in stacks_in(PROJECT_DIR)]
+    known = stack_names(PROJECT_DIR)
+    names = stack or known
+    unknown = [name for name in names if name not in known]
     if unknown:
-        errors.print(
-            f"[red]error:[/] no stack file stacks/Pulumi.{unknown[0]}.yaml (stacks: {', '.join(stacks_in(PROJECT_DIR))})"
-        )
+        errors.print(f"[red]error:[/] no stack file stacks/Pulumi.{unknown[0]}.yaml (stacks: {', '.join(known)})")
         raise typer.Exit(1)
     table = Table("stack", "objects", "charts", "resources", "problems", title="render")
     failed = False

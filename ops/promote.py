@@ -24,6 +24,7 @@ from rich.text import Text
 from ruamel.yaml import YAML, YAMLError
 from ruamel.yaml.nodes import MappingNode, ScalarNode
 
+from gitsource import GitSourceError, RepositoryCache
 from ops import automation, report
 from ops.automation import OpsError, redact_url
 from ops.drift import ApplicationStatus, application_statuses
@@ -265,22 +266,18 @@ def repository_credentials(url: str, settings: Any) -> Any:
 
 def commit_checker(settings: Any = None) -> Callable[[str, str], bool]:
     """A `(url, commit) -> bool` telling whether the repository holds the commit on one of its
-    branches or tags. Uses the project's git layer (`gitsource`, one mirror cache for the whole
-    run, credentials from `settings`) when it is there, else a throwaway GitPython mirror."""
-    try:
-        import gitsource
-    except ImportError:
-        return _mirror_has_commit
-    cache = gitsource.RepositoryCache()
+    branches or tags, read through one mirror cache for the whole run, with the credentials
+    `settings` configure for the repository."""
+    cache = RepositoryCache()
 
     def has_commit(url: str, sha: str) -> bool:
         try:
             mirror = cache.open(url, repository_credentials(url, settings))
-        except gitsource.GitSourceError as error:
+        except GitSourceError as error:
             raise OpsError(f"cannot read repository {redact_url(url)}: {error}") from None
         try:
             return mirror.resolve(sha) == sha
-        except gitsource.GitSourceError:
+        except GitSourceError:
             return False
 
     return has_commit
@@ -288,22 +285,6 @@ def commit_checker(settings: Any = None) -> Callable[[str, str], bool]:
 
 def repository_has_commit(url: str, sha: str) -> bool:
     return commit_checker()(url, sha)
-
-
-def _mirror_has_commit(url: str, sha: str) -> bool:
-    with tempfile.TemporaryDirectory(prefix="promote-") as directory:
-        mirror = git.Repo.init(directory, bare=True)
-        try:
-            mirror.git.fetch("--quiet", "--no-tags", url, "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
-        except git.GitCommandError as error:
-            detail = next((x.strip() for x in str(error.stderr).splitlines() if x.strip()), "fetch failed")
-            raise OpsError(f"cannot read repository {redact_url(url)}: {detail.strip(chr(39))}") from None
-        try:
-            mirror.git.cat_file("-e", f"{sha}^{{commit}}")
-        except git.GitCommandError:
-            return False
-        # Fetched objects are all reachable from a branch or tag, so existing is containing.
-        return True
 
 
 def verify_commits(plan: Plan, has_commit: Callable[[str, str], bool] = repository_has_commit) -> None:

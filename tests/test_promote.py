@@ -302,12 +302,9 @@ def test_repository_has_commit_over_file_url(tmp_path, git_cache):
     assert not repository_has_commit(url, "f" * 40)
 
 
-def test_the_gitpython_fallback_answers_the_same(tmp_path, monkeypatch):
-    url, commits = make_app_repository(tmp_path)
-    assert promote._mirror_has_commit(url, commits[0])
-    assert not promote._mirror_has_commit(url, "f" * 40)
+def test_an_unreachable_repository_is_an_error_not_a_missing_commit(tmp_path, git_cache):
     with pytest.raises(promote.OpsError, match="cannot read repository"):
-        promote._mirror_has_commit((tmp_path / "missing.git").as_uri(), commits[0])
+        repository_has_commit((tmp_path / "missing.git").as_uri(), "f" * 40)
 
 
 def test_verify_commits_refuses_a_commit_the_repository_lacks(tmp_path, git_cache):
