@@ -5,27 +5,26 @@ import pulumi
 from components.app_sources import resolve_sources
 from components.applications import Applications, ApplicationsArgs
 from components.argocd import ArgoCD, ArgoCDArgs
-from components.cluster import kubernetes_provider
+from components.cluster import cloud_provider, kubernetes_provider
 from components.dashboard import (
     DashboardAddress,
     DashboardAddressArgs,
     DashboardEndpoint,
     DashboardEndpointArgs,
-    dashboard_cloud_provider,
 )
 from settings import load_settings, stack_file_for
 
 settings = load_settings()
 # Git is read before any resource exists: a bad revision or path fails the run, not half an update.
 sources = resolve_sources(settings, stack_file_for(pulumi.get_stack()))
-provider = kubernetes_provider("kubernetes", settings.cluster)
+cloud = cloud_provider("cloud", settings.cluster)
+provider = kubernetes_provider("kubernetes", settings.cluster, cloud)
 
 # Before the chart: the certificate and static IP its Ingress names.
-dashboard_cloud = dashboard_cloud_provider("dashboard-cloud", settings.dashboard, settings.cluster)
 dashboard = DashboardEndpoint(
     "dashboard",
     DashboardEndpointArgs(settings=settings.dashboard, cluster=settings.cluster),
-    opts=pulumi.ResourceOptions(providers=[dashboard_cloud] if dashboard_cloud else None),
+    opts=pulumi.ResourceOptions(providers=[cloud] if cloud else None),
 )
 
 argocd = ArgoCD(
@@ -39,7 +38,7 @@ dashboard_address = (
     DashboardAddress(
         "dashboard-address",
         DashboardAddressArgs(settings=settings.dashboard, namespace=argocd.namespace, chart=argocd.chart),
-        opts=pulumi.ResourceOptions(providers=[provider, dashboard_cloud] if dashboard_cloud else [provider]),
+        opts=pulumi.ResourceOptions(providers=[provider, cloud] if cloud else [provider]),
     )
     if settings.dashboard.ingress in ("nginx", "alb")
     else None

@@ -14,12 +14,27 @@ from components.kubeconfig import eks_kubeconfig, gke_kubeconfig
 from settings.cluster import ClusterSettings, EksCluster, GkeCluster, KubeconfigCluster
 
 
-def kubernetes_provider(name: str, cluster: ClusterSettings) -> k8s.Provider:
+def cloud_provider(name: str, cluster: ClusterSettings) -> pulumi.ProviderResource | None:
+    """The AWS or Google Cloud provider of the cluster's account: it looks the cluster up and serves
+    every other cloud resource of the stack (one provider, one plugin instance)."""
     if isinstance(cluster, EksCluster):
-        return k8s.Provider(name, kubeconfig=_eks(name, cluster), cluster_identifier=f"eks:{cluster.region}:{cluster.name}")
+        import pulumi_aws as aws
+
+        return aws.Provider(name, region=cluster.region, profile=cluster.profile)
+    if isinstance(cluster, GkeCluster):
+        import pulumi_gcp as gcp
+
+        return gcp.Provider(name, project=cluster.project)
+    return None
+
+
+def kubernetes_provider(name: str, cluster: ClusterSettings, cloud: pulumi.ProviderResource | None = None) -> k8s.Provider:
+    """`cloud` is the `cloud_provider` of an EKS or GKE cluster."""
+    if isinstance(cluster, EksCluster):
+        return k8s.Provider(name, kubeconfig=_eks(cluster, cloud), cluster_identifier=f"eks:{cluster.region}:{cluster.name}")
     if isinstance(cluster, GkeCluster):
         return k8s.Provider(
-            name, kubeconfig=_gke(name, cluster), cluster_identifier=f"gke:{cluster.project}:{cluster.location}:{cluster.name}"
+            name, kubeconfig=_gke(cluster, cloud), cluster_identifier=f"gke:{cluster.project}:{cluster.location}:{cluster.name}"
         )
     return _kubeconfig_provider(name, cluster)
 
@@ -29,20 +44,18 @@ def _kubeconfig_provider(name: str, cluster: KubeconfigCluster) -> k8s.Provider:
     return k8s.Provider(name, kubeconfig=path, context=cluster.context)
 
 
-def _eks(name: str, cluster: EksCluster) -> pulumi.Output[str]:
+def _eks(cluster: EksCluster, aws_provider: pulumi.ProviderResource | None) -> pulumi.Output[str]:
     import pulumi_aws as aws
 
-    aws_provider = aws.Provider(f"{name}-aws", region=cluster.region, profile=cluster.profile)
     found = aws.eks.get_cluster_output(name=cluster.name, opts=pulumi.InvokeOutputOptions(provider=aws_provider))
     return pulumi.Output.all(found.endpoint, found.certificate_authorities[0].data).apply(
         lambda args: json.dumps(eks_kubeconfig(cluster.name, *args, cluster.region, cluster.role_arn, cluster.profile))
     )
 
 
-def _gke(name: str, cluster: GkeCluster) -> pulumi.Output[str]:
+def _gke(cluster: GkeCluster, gcp_provider: pulumi.ProviderResource | None) -> pulumi.Output[str]:
     import pulumi_gcp as gcp
 
-    gcp_provider = gcp.Provider(f"{name}-gcp", project=cluster.project)
     found = gcp.container.get_cluster_output(
         name=cluster.name,
         location=cluster.location,

@@ -14,24 +14,11 @@ import pulumi_kubernetes as k8s
 
 from components.dashboard_values import SERVER_SERVICE, dashboard_values, exposure
 from components.types import ComponentType
-from settings.cluster import ClusterSettings, EksCluster, GkeCluster
+from settings.cluster import ClusterSettings, GkeCluster
 from settings.dashboard import DashboardSettings
 
 CLOUD_ARMOR_RANGES_PER_RULE = 10
 """Cloud Armor accepts at most ten source ranges in one rule."""
-
-
-def dashboard_cloud_provider(name: str, settings: DashboardSettings, cluster: ClusterSettings) -> pulumi.ProviderResource | None:
-    """The AWS or Google Cloud provider the dashboard's cloud resources need, if they need one."""
-    if isinstance(cluster, EksCluster) and settings.ingress == "alb" and (settings.tls.mode == "acm" or settings.dns.route53):
-        import pulumi_aws as aws
-
-        return aws.Provider(name, region=cluster.region, profile=cluster.profile)
-    if isinstance(cluster, GkeCluster) and settings.ingress == "gke":
-        import pulumi_gcp as gcp
-
-        return gcp.Provider(name, project=cluster.project)
-    return None
 
 
 @dataclass(frozen=True)

@@ -88,7 +88,7 @@ def test_eks_alias_record_follows_the_charts_ingress(eks_run):
 
 
 def test_eks_dashboard_resources_use_an_aws_provider_in_the_clusters_region(eks_run):
-    provider = one(eks_run, "pulumi:providers:aws", "dashboard-cloud")
+    provider = one(eks_run, "pulumi:providers:aws", "cloud")
     assert provider.inputs["region"] == "eu-west-1"
     for type_ in ("aws:acm/certificate:Certificate", "aws:acm/certificateValidation:CertificateValidation"):
         assert one(eks_run, type_).provider.startswith(provider.urn)
@@ -147,7 +147,7 @@ def test_gke_cloud_dns_record_points_at_the_static_ip(gke_run):
     assert record.inputs["name"] == "argocd.example.com."
     assert record.inputs["type"] == "A"
     assert one(gke_run, "gcp:compute/globalAddress:GlobalAddress").urn in record.dependencies
-    provider = one(gke_run, "pulumi:providers:gcp", "dashboard-cloud")
+    provider = one(gke_run, "pulumi:providers:gcp", "cloud")
     assert provider.inputs["project"] == "acme-platform-prd"
     assert record.provider.startswith(provider.urn)
 
