@@ -24,7 +24,7 @@ PROBE = """
 import json, sys, tempfile, time
 from pathlib import Path
 start = time.perf_counter()
-import pulumi, pulumi_kubernetes, pulumi_random
+import pulumi, pulumi_kubernetes
 from ops.program import run_program
 from ops.render import render
 from ops.validate import validate_directory, crd_schemas
@@ -47,7 +47,7 @@ print(json.dumps({"base_import": base_imported - start, "program": ran - base_im
 # modules the program loaded for a stack.
 CLOUD_IMPORT_PROBE = """
 import importlib, sys, time
-import pulumi, pulumi_kubernetes, pulumi_random
+import pulumi, pulumi_kubernetes
 start = time.perf_counter()
 for module in sys.argv[1:]:
     importlib.import_module(module)
@@ -82,7 +82,7 @@ def main() -> None:
             f"{stack:6} {','.join(r['cloud']) or '-':10} {r['base_import']:11.2f} {r['cloud_import']:12.2f} {r['program']:8.2f} "
             f"{r['render_validate']:10.2f} {r['objects']:7} {r['charts']:6} {r['resources']:9}"
         )
-    print("base import: pulumi, pulumi_kubernetes, pulumi_random, the project; cloud import: the cloud SDK modules")
+    print("base import: pulumi, pulumi_kubernetes, the project; cloud import: the cloud SDK modules")
     print("the stack's program loaded, alone; program: settings, git resolution, provider and components under mocks")
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from components.app_sources import ResolvedApplication, argocd_repository_url, project_source_repos
+from components.ownership import owned
 from settings.applications import GroupKind, IgnoreDifference, ProjectSettings, RepositorySettings, SyncPolicy
 
 API_VERSION = "argoproj.io/v1alpha1"
@@ -68,11 +69,13 @@ def repository_secret(name: str, repository: RepositorySettings, namespace: str)
     return {
         "apiVersion": "v1",
         "kind": "Secret",
-        "metadata": {
-            "name": repository_secret_name(name, repository),
-            "namespace": namespace,
-            "labels": {SECRET_TYPE_LABEL: kind, **PART_OF},
-        },
+        "metadata": owned(
+            {
+                "name": repository_secret_name(name, repository),
+                "namespace": namespace,
+                "labels": {SECRET_TYPE_LABEL: kind, **PART_OF},
+            }
+        ),
         "type": "Opaque",
         "stringData": _compact(data),
     }
@@ -104,7 +107,7 @@ def app_project(
     return {
         "apiVersion": API_VERSION,
         "kind": "AppProject",
-        "metadata": {"name": name, "namespace": namespace},
+        "metadata": owned({"name": name, "namespace": namespace}),
         "spec": spec,
     }
 
@@ -135,7 +138,7 @@ def application(app: ResolvedApplication, namespace: str) -> dict[str, Any]:
     if settings.helm is not None and settings.helm.values:
         # Chart values are the user's own: `replicas: 0` and `enabled: false` mean something.
         spec["source"].setdefault("helm", {})["valuesObject"] = settings.helm.values
-    return {"apiVersion": API_VERSION, "kind": "Application", "metadata": metadata, "spec": spec}
+    return {"apiVersion": API_VERSION, "kind": "Application", "metadata": owned(metadata), "spec": spec}
 
 
 def _source(app: ResolvedApplication) -> dict[str, Any]:

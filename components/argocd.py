@@ -1,11 +1,13 @@
 """Argo CD installed from the official argo-cd chart, with the secrets its Helm hooks would have made."""
 
+import secrets
+import string
 from dataclasses import dataclass
 from typing import Any
 
+import bcrypt
 import pulumi
 import pulumi_kubernetes as k8s
-import pulumi_random as random
 from pydantic import SecretStr
 
 from components.argocd_values import (
@@ -17,6 +19,7 @@ from components.argocd_values import (
     chart_values,
     merge_values,
 )
+from components.ownership import owned, take_ownership
 from components.types import ComponentType
 from settings.argocd import APP_VERSIONS, ArgoCDSettings, ChartSettings
 
@@ -47,17 +50,17 @@ class ArgoCD(pulumi.ComponentResource):
 
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
-            metadata={"name": settings.namespace, "labels": {"app.kubernetes.io/part-of": "argocd"}},
+            metadata=owned({"name": settings.namespace, "labels": {"app.kubernetes.io/part-of": "argocd"}}),
             opts=protected,
         )
         self.namespace = namespace.metadata.name
 
-        redis_password = random.RandomPassword(f"{name}-redis-password", length=32, special=False, opts=child)
+        redis_password = kept_in_state(f"{name}-redis-password", {"password": new_password(32)}, child)
         redis_secret = k8s.core.v1.Secret(
             f"{name}-redis-secret",
-            metadata={"name": REDIS_SECRET_NAME, "namespace": self.namespace},
+            metadata=owned({"name": REDIS_SECRET_NAME, "namespace": self.namespace}),
             type="Opaque",
-            string_data={"auth": redis_password.result},
+            string_data={"auth": redis_password["password"]},
             opts=child,
         )
 
@@ -65,15 +68,16 @@ class ArgoCD(pulumi.ComponentResource):
             self.admin_password = None
             admin_password_hash: Any = settings.admin.password_hash
         else:
-            # random's bcrypt_hash is computed once and kept in state, so it does not change per run.
-            # The provider marks both outputs secret; saying so here keeps them secret in previews too.
-            generated = random.RandomPassword(f"{name}-admin-password", length=24, special=False, opts=child)
-            self.admin_password = pulumi.Output.secret(generated.result)
-            admin_password_hash = pulumi.Output.secret(generated.bcrypt_hash)
+            password = new_password(24)
+            # bcrypt salts every hash anew: the hash is kept with the password, not recomputed.
+            hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=10)).decode()
+            generated = kept_in_state(f"{name}-admin-password", {"password": password, "bcryptHash": hashed}, child)
+            self.admin_password = generated["password"]
+            admin_password_hash = generated["bcryptHash"]
 
         argocd_secret = k8s.core.v1.Secret(
             f"{name}-argocd-secret",
-            metadata={"name": ARGOCD_SECRET_NAME, "namespace": self.namespace, "labels": ARGOCD_SECRET_LABELS},
+            metadata=owned({"name": ARGOCD_SECRET_NAME, "namespace": self.namespace, "labels": ARGOCD_SECRET_LABELS}),
             type="Opaque",
             string_data=secret_leaves(argocd_secret_data(settings, admin_password_hash=admin_password_hash)),
             opts=child,
@@ -91,12 +95,31 @@ class ArgoCD(pulumi.ComponentResource):
             **chart_source(settings.chart),
             values=values,
             opts=pulumi.ResourceOptions(
-                parent=self, protect=settings.deletion_protection, depends_on=[namespace, redis_secret, argocd_secret]
+                parent=self,
+                protect=settings.deletion_protection,
+                depends_on=[namespace, redis_secret, argocd_secret],
+                transforms=[take_ownership],
             ),
         )
         self.register_outputs(
             {"namespace": self.namespace, "chart_version": self.chart_version, "admin_password": self.admin_password}
         )
+
+
+def new_password(length: int) -> str:
+    return "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(length))
+
+
+def kept_in_state(name: str, value: dict[str, str], opts: pulumi.ResourceOptions) -> pulumi.Output[Any]:
+    """`value` (a secret) as first made: Pulumi's built-in Stash keeps what it was first given, and
+    ignoring its later inputs keeps the stack stable on every run after, though `value` is new each time.
+    Deleting the stash (or the stack) makes a new one."""
+    stash = pulumi.Stash(
+        name,
+        input=pulumi.Output.secret(value),
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(ignore_changes=["input"])),
+    )
+    return pulumi.Output.secret(stash.output)
 
 
 def chart_source(chart: ChartSettings) -> dict[str, Any]:

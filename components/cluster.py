@@ -20,7 +20,10 @@ def cloud_provider(name: str, cluster: ClusterSettings) -> pulumi.ProviderResour
     if isinstance(cluster, EksCluster):
         import pulumi_aws as aws
 
-        return aws.Provider(name, region=cluster.region, profile=cluster.profile)
+        # The role the kubeconfig's token assumes is the account the cluster, the certificate and
+        # the DNS records live in: the lookups and the cloud resources assume it too.
+        assume_roles = [aws.ProviderAssumeRoleArgs(role_arn=cluster.role_arn)] if cluster.role_arn else None
+        return aws.Provider(name, region=cluster.region, profile=cluster.profile, assume_roles=assume_roles)
     if isinstance(cluster, GkeCluster):
         import pulumi_gcp as gcp
 
@@ -28,20 +31,34 @@ def cloud_provider(name: str, cluster: ClusterSettings) -> pulumi.ProviderResour
     return None
 
 
+PROVIDER_OPTIONS = {
+    # A ConfigMap or Secret whose data changes is updated in place, as `kubectl apply` does, not
+    # replaced: a replacement of argocd-cm or argocd-secret is refused on a protected (production)
+    # stack, and replacing argocd-secret would drop the keys Argo CD writes into it (server.secretkey).
+    "enable_config_map_mutable": True,
+    "enable_secret_mutable": True,
+}
+
+
 def kubernetes_provider(name: str, cluster: ClusterSettings, cloud: pulumi.ProviderResource | None = None) -> k8s.Provider:
     """`cloud` is the `cloud_provider` of an EKS or GKE cluster."""
     if isinstance(cluster, EksCluster):
-        return k8s.Provider(name, kubeconfig=_eks(cluster, cloud), cluster_identifier=f"eks:{cluster.region}:{cluster.name}")
+        return k8s.Provider(
+            name, kubeconfig=_eks(cluster, cloud), cluster_identifier=f"eks:{cluster.region}:{cluster.name}", **PROVIDER_OPTIONS
+        )
     if isinstance(cluster, GkeCluster):
         return k8s.Provider(
-            name, kubeconfig=_gke(cluster, cloud), cluster_identifier=f"gke:{cluster.project}:{cluster.location}:{cluster.name}"
+            name,
+            kubeconfig=_gke(cluster, cloud),
+            cluster_identifier=f"gke:{cluster.project}:{cluster.location}:{cluster.name}",
+            **PROVIDER_OPTIONS,
         )
     return _kubeconfig_provider(name, cluster)
 
 
 def _kubeconfig_provider(name: str, cluster: KubeconfigCluster) -> k8s.Provider:
     path = os.path.expanduser(cluster.path) if cluster.path else None
-    return k8s.Provider(name, kubeconfig=path, context=cluster.context)
+    return k8s.Provider(name, kubeconfig=path, context=cluster.context, **PROVIDER_OPTIONS)
 
 
 def _eks(cluster: EksCluster, aws_provider: pulumi.ProviderResource | None) -> pulumi.Output[str]:

@@ -215,9 +215,10 @@ def load_balancer_address(status: Any) -> str | None:
 
 
 def _field(value: Any, camel: str, snake: str) -> Any:
-    """A field of an output object or of its plain-dict form."""
+    """A field of an output object (a dict subclass read through its snake_case getters) or of its
+    plain-dict form."""
     if value is None:
         return None
-    if isinstance(value, dict) and (camel in value or snake in value):
+    if type(value) is dict:
         return value.get(camel, value.get(snake))
     return getattr(value, snake, None)

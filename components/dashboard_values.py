@@ -27,6 +27,8 @@ GRPC_HOST_PREFIX = "grpc."
 
 _NGINX = "nginx.ingress.kubernetes.io/"
 _ALB = "alb.ingress.kubernetes.io/"
+SKIP_AWAIT = {"pulumi.com/skipAwait": "true"}
+"""The Kubernetes provider otherwise holds `pulumi up` until an Ingress has a load-balancer address."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,10 @@ class Exposure:
     url: str
     cli_host: str
     cli_flags: tuple[str, ...]
+    awaits_address: bool
+    """`pulumi up` waits for the Ingress's load-balancer address: only when a DNS record of this stack
+    names it (alb with Route 53). Elsewhere nothing needs it, the GKE address is reserved beforehand,
+    and a cluster without a load-balancer controller (kind, a local control plane) never gives one."""
 
     @property
     def cli_login(self) -> str:
@@ -84,6 +90,7 @@ def exposure(settings: DashboardSettings) -> Exposure | None:
         url=f"{'http' if tls_ends_at == 'nowhere' else 'https'}://{host}",
         cli_host=cli_host,
         cli_flags=cli_flags,
+        awaits_address=settings.ingress == "alb" and settings.dns.route53,
     )
 
 
@@ -110,7 +117,16 @@ def dashboard_values(
     else:
         server = _gke(settings, plan, static_ip_name, security_policy_name)
     server["ingress"] = {"enabled": True, "hostname": settings.host, **server["ingress"]}
-    return {"configs": {"params": {"server.insecure": plan.server_insecure}}, "server": server}
+    if not plan.awaits_address:
+        for ingress in (server["ingress"], server.get("ingressGrpc")):
+            if ingress:
+                ingress["annotations"] = {**ingress.get("annotations", {}), **SKIP_AWAIT}
+    return {
+        # The chart would make Argo CD's external URL https:// whatever the TLS mode; SSO redirects
+        # and notification links are built from it.
+        "configs": {"params": {"server.insecure": plan.server_insecure}, "cm": {"url": plan.url}},
+        "server": server,
+    }
 
 
 def _nginx(settings: DashboardSettings, plan: Exposure) -> dict[str, Any]:

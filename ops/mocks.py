@@ -5,7 +5,6 @@ dependencies of a resource, and the render lists both.
 """
 
 import base64
-import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +41,7 @@ class Registration:
     secret_paths: list[str] = field(default_factory=list)
     custom: bool = True
     protect: bool = False
+    ignore_changes: list[str] = field(default_factory=list)
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
@@ -68,9 +68,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
 def _computed_outputs(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
     """Outputs a real provider would compute, made deterministic so renders are stable."""
-    digest = hashlib.sha256(f"{args.typ}/{args.name}".encode()).hexdigest()
-    if args.typ == "random:index/randomPassword:RandomPassword":
-        return {"result": f"rendered-{digest[:16]}", "bcryptHash": f"$2a$10${digest[:53]}"}
+    if args.typ == "pulumi:index:Stash":
+        return {"output": args.inputs["input"]}
     return {}
 
 
@@ -96,6 +95,7 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
                     secret_paths=secret_paths,
                     custom=request.custom,
                     protect=request.protect,
+                    ignore_changes=list(request.ignoreChanges),
                 )
             )
         return response

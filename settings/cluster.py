@@ -31,7 +31,7 @@ class EksCluster(Settings):
     name: EksClusterName
     region: AwsRegion
     role_arn: RoleArn | None = None
-    """Role that `aws eks get-token` assumes to talk to the cluster."""
+    """Role the stack works as: `aws eks get-token` and the AWS provider (cluster lookup, certificate, DNS) assume it."""
     profile: str | None = None
     """AWS CLI profile for the lookup and for `aws eks get-token`."""
 

@@ -1,3 +1,4 @@
+import bcrypt
 import pulumi
 import pulumi_kubernetes as k8s
 
@@ -23,7 +24,7 @@ def test_component_tree_types_parents_and_one_provider(mocks):
         assert {r.type for r in mocks.registrations if r.parent == by_name["argocd"].urn} == {
             "kubernetes:core/v1:Namespace",
             "kubernetes:core/v1:Secret",
-            "random:index/randomPassword:RandomPassword",
+            "pulumi:index:Stash",
             "kubernetes:helm.sh/v4:Chart",
         }
         kubernetes_children = [r for r in mocks.registrations if r.type.startswith("kubernetes:")]
@@ -68,12 +69,31 @@ def test_passwords_are_secrets_and_redis_secret_has_the_key_the_chart_reads(mock
 
 
 @pulumi.runtime.test
+def test_generated_passwords_are_stashed_once_as_secrets_with_a_hash_argo_cd_accepts(mocks):
+    argocd = build({})
+
+    def check(args):
+        password, _ = args
+        stashes = {r.name: r for r in mocks.by_type("pulumi:index:Stash")}
+        assert set(stashes) == {"argocd-redis-password", "argocd-admin-password"}
+        for stash in stashes.values():
+            # Without ignoring later inputs the stash would take each run's new value: a diff per run.
+            assert stash.ignore_changes == ["input"] and stash.secret_paths == ["input"]
+        assert len(password) == 24 and password.isalnum()
+        stored_hash = mocks.named("argocd-argocd-secret").inputs["stringData"]["admin.password"]
+        assert bcrypt.checkpw(password.encode(), stored_hash.encode())
+        assert len(stashes["argocd-redis-password"].inputs["input"]["password"]) == 32
+
+    return pulumi.Output.all(argocd.admin_password, argocd.chart.urn).apply(check)
+
+
+@pulumi.runtime.test
 def test_a_supplied_hash_replaces_the_generated_password(mocks):
     argocd = build({"admin": {"passwordHash": BCRYPT}})
 
     def check(_):
         assert argocd.admin_password is None
-        assert [r.name for r in mocks.by_type("random:index/randomPassword:RandomPassword")] == ["argocd-redis-password"]
+        assert [r.name for r in mocks.by_type("pulumi:index:Stash")] == ["argocd-redis-password"]
         assert mocks.named("argocd-argocd-secret").inputs["stringData"]["admin.password"] == BCRYPT
 
     return argocd.chart.urn.apply(check)

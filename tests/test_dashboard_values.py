@@ -157,6 +157,19 @@ def test_plain_http_nginx_uses_grpc_web_and_no_grpc_host():
     plan = exposure(settings)
     assert plan.url == f"http://{HOST}"
     assert plan.cli_login == f"argocd login {HOST}:80 --plaintext --grpc-web"
+    # Argo CD's own URL (SSO redirects, links) says http too; the chart alone would say https.
+    assert values["configs"]["cm"]["url"] == f"http://{HOST}"
+
+
+def test_only_an_alb_with_route53_records_waits_for_its_load_balancer_address():
+    waits = dashboard("alb", "acm", dns={"route53Zone": "example.com"})
+    assert exposure(waits).awaits_address
+    assert "pulumi.com/skipAwait" not in values_for(waits)["server"]["ingress"]["annotations"]
+    for settings in (dashboard("nginx", "none"), dashboard("nginx", "certManager"), dashboard("gke", "googleManaged")):
+        server = values_for(settings)["server"]
+        for ingress in (server["ingress"], server.get("ingressGrpc")):
+            if ingress:
+                assert ingress["annotations"]["pulumi.com/skipAwait"] == "true", settings
 
 
 def test_alb_uses_the_charts_grpc_service_with_ip_targets_and_the_acm_certificate():
