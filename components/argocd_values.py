@@ -91,13 +91,22 @@ def _sso_values(sso: SsoSettings) -> dict[str, Any]:
 
 
 def _ha_values() -> dict[str, Any]:
-    """The chart's documented HA profile: redis-ha (needs three nodes) and two of everything stateless."""
+    """The chart's documented HA profile: redis-ha (needs three nodes) and two of everything stateless.
+
+    A PodDisruptionBudget the chart makes without a limit says `minAvailable: 0`, which protects
+    nothing: each one here lets a drain take one pod at a time. The single application controller
+    gets none (with one replica a budget either protects nothing or blocks every drain)."""
+    one_at_a_time = {"enabled": True, "maxUnavailable": 1}
     return {
-        "redis-ha": {"enabled": True},
-        "controller": {"replicas": 1, "pdb": {"enabled": True}},
-        "server": {"autoscaling": {"enabled": True, "minReplicas": 2}, "pdb": {"enabled": True}},
-        "repoServer": {"autoscaling": {"enabled": True, "minReplicas": 2}, "pdb": {"enabled": True}},
-        "applicationSet": {"replicas": 2, "pdb": {"enabled": True}},
+        "redis-ha": {
+            "enabled": True,
+            "podDisruptionBudget": {"maxUnavailable": 1},
+            "haproxy": {"podDisruptionBudget": {"maxUnavailable": 1}},
+        },
+        "controller": {"replicas": 1},
+        "server": {"autoscaling": {"enabled": True, "minReplicas": 2}, "pdb": one_at_a_time},
+        "repoServer": {"autoscaling": {"enabled": True, "minReplicas": 2}, "pdb": one_at_a_time},
+        "applicationSet": {"replicas": 2, "pdb": one_at_a_time},
     }
 
 

@@ -141,7 +141,7 @@ def require_pulumi_cli() -> str:
 
 
 def open_stack(name: str, root: Path, *, create: bool = False) -> AutomationStack:
-    """Select (or, with `create`, create or select) the stack with a LocalWorkspace on the project
+    """The stack (created first when `create` and it does not exist), on a workspace of the project
     directory. The project's Pulumi.yaml and stack files are used as they are: no ProjectSettings or
     StackSettings are passed, because LocalWorkspace would rewrite those files with its own YAML
     dump and it does not know `stackConfigDir`."""
@@ -152,15 +152,39 @@ def open_stack(name: str, root: Path, *, create: bool = False) -> AutomationStac
     backend = backend_url(root)
     provider = secrets_provider_of(path)
     check_passphrase(backend, provider)
-    options = auto.LocalWorkspaceOptions(
-        work_dir=str(root),
-        env_vars={"PULUMI_BACKEND_URL": backend, "PULUMI_SKIP_UPDATE_CHECK": "true"},
-        # Used by `pulumi stack init` only, i.e. when `create` makes a new stack.
-        secrets_provider=provider or ("passphrase" if needs_passphrase(backend, provider) else None),
-    )
-    select = auto.create_or_select_stack if create else auto.select_stack
     with automation_errors(name):
-        return select(stack_name=name, work_dir=str(root), opts=options)
+        workspace = _workspace_class()(
+            work_dir=str(root),
+            env_vars={"PULUMI_BACKEND_URL": backend, "PULUMI_SKIP_UPDATE_CHECK": "true"},
+            # Used by `pulumi stack init` only, i.e. when `create` makes a new stack.
+            secrets_provider=provider or ("passphrase" if needs_passphrase(backend, provider) else None),
+        )
+        if create and name not in {summary.name for summary in workspace.list_stacks()}:
+            return auto.Stack.create(name, workspace)
+        return auto.Stack.select(name, workspace)
+
+
+def _workspace_class() -> type:
+    from pulumi import automation as auto
+
+    class UnselectingWorkspace(auto.LocalWorkspace):
+        """A LocalWorkspace that leaves the user's selected stack alone. LocalWorkspace selects the
+        stack it opens (`pulumi stack select`, `stack init`), so the user's next plain `pulumi up`
+        would go to whatever stack `ops` last looked at; every command it runs names its stack."""
+
+        def select_stack(self, stack_name: str) -> None:
+            self.pulumi_command.run(["stack", "--stack", stack_name], self.work_dir, self._env())
+
+        def create_stack(self, stack_name: str) -> None:
+            args = ["stack", "init", stack_name, "--no-select"]
+            if self.secrets_provider:
+                args += ["--secrets-provider", self.secrets_provider]
+            self.pulumi_command.run(args, self.work_dir, self._env())
+
+        def _env(self) -> dict[str, str]:
+            return {**({"PULUMI_HOME": self.pulumi_home} if self.pulumi_home else {}), **self.env_vars}
+
+    return UnselectingWorkspace
 
 
 @contextmanager

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A local Kubernetes control plane from the toolchain (scripts/tools.sh): etcd, kube-apiserver
 # (client certificates, RBAC, an audit log), kube-controller-manager, kube-scheduler and kwok with
-# one fake Node, so Pods become Ready without kubelets. Loopback only, on ports chosen free at start.
+# fake Nodes (three, or $GITOPS_CLUSTER_NODES: Argo CD's HA redis wants one Node per replica), so
+# Pods become Ready without kubelets. Loopback only, on ports chosen free at start.
 #
 #   scripts/cluster.sh up DIR     start it in DIR (created), print DIR/kubeconfig when it is ready
 #   scripts/cluster.sh down DIR   stop every process it started, by process id
@@ -150,12 +151,18 @@ cat "$STAGES/node/fast/node-initialize.yaml" <(echo ---) \
 start kwok "$BIN/kwok" --kubeconfig "$DIR/kubeconfig" --config "$DIR/kwok-stages.yaml" \
     --manage-all-nodes=false --manage-nodes-with-label-selector type=kwok \
     --node-ip 10.0.1.1 --cidr 10.0.2.0/24 --server-address "127.0.0.1:$KWOK_PORT" --node-lease-duration-seconds 40
-api -X POST -H 'Content-Type: application/json' "$SERVER/api/v1/nodes" -d \
-    '{"apiVersion":"v1","kind":"Node","metadata":{"name":"kwok-node-0","labels":{"type":"kwok","kubernetes.io/hostname":"kwok-node-0","kubernetes.io/os":"linux","kubernetes.io/arch":"amd64"},"annotations":{"kwok.x-k8s.io/node":"fake","node.alpha.kubernetes.io/ttl":"0"}}}' \
-    >/dev/null
-
-node_ready() { api "$SERVER/api/v1/nodes/kwok-node-0" | jq -e '.status.conditions[]? | select(.type == "Ready" and .status == "True")'; }
-wait_for "the kwok Node" 30 node_ready
+NODES=${GITOPS_CLUSTER_NODES:-3}
+node_ready() { # NAME
+    api "$SERVER/api/v1/nodes/$1" | jq -e '.status.conditions[]? | select(.type == "Ready" and .status == "True")'
+}
+for i in $(seq 0 $((NODES - 1))); do
+    api -X POST -H 'Content-Type: application/json' "$SERVER/api/v1/nodes" -d "$(jq -cn --arg name "kwok-node-$i" '{
+        apiVersion: "v1", kind: "Node",
+        metadata: {name: $name, annotations: {"kwok.x-k8s.io/node": "fake"}, labels: {
+            type: "kwok", "kubernetes.io/hostname": $name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"}}}')" \
+        >/dev/null
+done
+for i in $(seq 0 $((NODES - 1))); do wait_for "Node kwok-node-$i" 30 node_ready "kwok-node-$i"; done
 # The controller-manager's first work: the default ServiceAccount, without which no Pod is admitted.
 wait_for kube-controller-manager 30 api "$SERVER/api/v1/namespaces/default/serviceaccounts/default"
 echo "$DIR/kubeconfig"

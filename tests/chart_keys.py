@@ -1,14 +1,17 @@
-"""Check chart values against the keys the argo-cd chart really reads (its values.yaml)."""
+"""Check chart values against the keys the argo-cd chart really reads: its values.yaml and its
+redis-ha subchart's, from the packaged chart kept in the project (charts/)."""
 
+import tarfile
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
-REFERENCE = Path(__file__).resolve().parent.parent.parent / "shared" / "reference"
-CHART_VALUES = REFERENCE / "argo-cd-chart-10.1.1" / "values.yaml"
+from components.argocd_values import merge_values
+
+CHART = Path(__file__).resolve().parent.parent / "charts" / "argo-cd-10.1.1.tgz"
+SUBCHARTS = {"redis-ha": "argo-cd/charts/redis-ha/values.yaml"}
 
 # Maps the chart passes through as they are (../shared/reference/README.md).
 FREE_FORM_PATHS = {
@@ -24,9 +27,18 @@ FREE_FORM_KEYS = {"annotations", "labels", "extraArgs", "env", "podAnnotations",
 
 @cache
 def chart_defaults() -> dict[str, Any]:
-    if not CHART_VALUES.exists():
-        pytest.skip(f"reference chart values not found at {CHART_VALUES} (they come with ../shared/)")
-    return yaml.load(CHART_VALUES.read_text(), Loader=yaml.CSafeLoader)
+    with tarfile.open(CHART) as chart:
+
+        def values(member: str) -> dict[str, Any]:
+            return yaml.load(chart.extractfile(member).read(), Loader=yaml.CSafeLoader)
+
+        defaults = values("argo-cd/values.yaml")
+        for name, member in SUBCHARTS.items():
+            # The parent's values for a subchart override the subchart's own defaults.
+            subchart = values(member)
+            merge_values(subchart, defaults.get(name, {}))
+            defaults[name] = subchart
+        return defaults
 
 
 def unknown_chart_keys(values: dict[str, Any], defaults: dict[str, Any] | None = None, prefix: str = "") -> list[str]:

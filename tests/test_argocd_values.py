@@ -61,11 +61,22 @@ def test_no_secret_reaches_chart_values():
 
 def test_ha_profile_runs_two_of_everything_stateless_and_redis_ha():
     values = values_for({"ha": True})
-    assert values["redis-ha"] == {"enabled": True}
+    assert values["redis-ha"]["enabled"] is True
     assert values["server"]["autoscaling"]["minReplicas"] == 2
     assert values["repoServer"]["autoscaling"]["minReplicas"] == 2
     assert values["applicationSet"]["replicas"] == 2
     assert "redis-ha" not in values_for({})
+
+
+def test_ha_disruption_budgets_each_let_one_pod_go_at_a_time():
+    # Enabled without a limit, the chart's budget says minAvailable: 0 and protects nothing.
+    values = values_for({"ha": True})
+    for component in ("server", "repoServer", "applicationSet"):
+        assert values[component]["pdb"] == {"enabled": True, "maxUnavailable": 1}, component
+    assert (
+        values["redis-ha"]["podDisruptionBudget"] == values["redis-ha"]["haproxy"]["podDisruptionBudget"] == {"maxUnavailable": 1}
+    )
+    assert "pdb" not in values["controller"]  # one replica: a budget would protect nothing or block drains
 
 
 def test_production_gets_ha_by_default():

@@ -128,7 +128,7 @@ FAKE_PULUMI = """#!/bin/sh
 echo "$PULUMI_BACKEND_URL $*" >> "{record}"
 case "$*" in
   version) echo "v3.272.0" ;;
-  *"stack select"*) echo "error: no stack named 'dev' found" >&2; exit 255 ;;
+  *"stack --stack"*) echo "error: no stack named 'dev' found" >&2; exit 255 ;;
   *) echo "error: unexpected $*" >&2; exit 1 ;;
 esac
 """
@@ -153,14 +153,15 @@ def test_a_file_backend_without_a_passphrase_is_refused_before_pulumi_runs(proje
     assert not fake_pulumi.exists()
 
 
-def test_open_stack_selects_on_the_project_file_backend(project, fake_pulumi, monkeypatch):
+def test_open_stack_finds_the_stack_on_the_project_file_backend_without_selecting_it(project, fake_pulumi, monkeypatch):
     monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "test")
     result = runner.invoke(app, ["drift", "--stack", "dev"])
     assert result.exit_code == 1
     assert "unknown stack 'dev': its stack file exists but the backend has no such stack" in result.stderr
     backend = (project / ".pulumi-state").resolve().as_uri()
     calls = fake_pulumi.read_text().splitlines()
-    assert f"{backend} --non-interactive stack select --stack dev" in calls
+    assert f"{backend} --non-interactive stack --stack dev" in calls
+    assert not [call for call in calls if "select" in call]  # the user's selected stack stays theirs
 
 
 def test_a_missing_pulumi_cli_is_reported_by_open_stack(project, monkeypatch, tmp_path):
