@@ -19,18 +19,21 @@ settings = load_settings()
 sources = resolve_sources(settings, stack_file_for(pulumi.get_stack()))
 cloud = cloud_provider("cloud", settings.cluster)
 provider = kubernetes_provider("kubernetes", settings.cluster, cloud)
+# Deletion protection covers every resource the components make (children inherit it): a refused
+# `pulumi destroy` must not have deleted Argo CD's secrets or the Applications on its way.
+protect = settings.argocd.deletion_protection
 
 # Before the chart: the certificate and static IP its Ingress names.
 dashboard = DashboardEndpoint(
     "dashboard",
     DashboardEndpointArgs(settings=settings.dashboard, cluster=settings.cluster),
-    opts=pulumi.ResourceOptions(providers=[cloud] if cloud else None),
+    opts=pulumi.ResourceOptions(providers=[cloud] if cloud else None, protect=protect),
 )
 
 argocd = ArgoCD(
     "argocd",
     ArgoCDArgs(settings=settings.argocd, host=settings.dashboard.host, extra_values=dashboard.chart_values),
-    opts=pulumi.ResourceOptions(providers={"kubernetes": provider}),
+    opts=pulumi.ResourceOptions(providers={"kubernetes": provider}, protect=protect),
 )
 
 # After the chart: the address its Ingress got, and the DNS record that names it.
@@ -38,7 +41,7 @@ dashboard_address = (
     DashboardAddress(
         "dashboard-address",
         DashboardAddressArgs(settings=settings.dashboard, namespace=argocd.namespace, chart=argocd.chart),
-        opts=pulumi.ResourceOptions(providers=[provider, cloud] if cloud else [provider]),
+        opts=pulumi.ResourceOptions(providers=[provider, cloud] if cloud else [provider], protect=protect),
     )
     if settings.dashboard.ingress in ("nginx", "alb")
     else None
@@ -53,7 +56,7 @@ applications = Applications(
         sources=sources,
         chart=argocd.chart,
     ),
-    opts=pulumi.ResourceOptions(providers={"kubernetes": provider}),
+    opts=pulumi.ResourceOptions(providers={"kubernetes": provider}, protect=protect),
 )
 
 pulumi.export("namespace", argocd.namespace)

@@ -46,12 +46,11 @@ class ArgoCD(pulumi.ComponentResource):
         super().__init__(ComponentType.ARGOCD, name, None, opts)
         settings = args.settings
         child = pulumi.ResourceOptions(parent=self)
-        protected = pulumi.ResourceOptions(parent=self, protect=settings.deletion_protection)
 
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
             metadata=owned({"name": settings.namespace, "labels": {"app.kubernetes.io/part-of": "argocd"}}),
-            opts=protected,
+            opts=child,
         )
         self.namespace = namespace.metadata.name
 
@@ -96,7 +95,6 @@ class ArgoCD(pulumi.ComponentResource):
             values=values,
             opts=pulumi.ResourceOptions(
                 parent=self,
-                protect=settings.deletion_protection,
                 depends_on=[namespace, redis_secret, argocd_secret],
                 transforms=[take_ownership],
             ),

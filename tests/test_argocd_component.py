@@ -100,27 +100,6 @@ def test_a_supplied_hash_replaces_the_generated_password(mocks):
 
 
 @pulumi.runtime.test
-def test_production_protects_the_namespace_and_chart_from_deletion(mocks):
-    argocd = build({}, stack="prd")
-
-    def check(_):
-        assert mocks.named("argocd-namespace").protect and mocks.named("argocd-chart").protect
-        assert not mocks.named("argocd-redis-secret").protect
-
-    return argocd.chart.urn.apply(check)
-
-
-@pulumi.runtime.test
-def test_development_does_not_protect(mocks):
-    argocd = build({})
-    return argocd.chart.urn.apply(lambda _: not_protected(mocks))
-
-
-def not_protected(mocks):
-    assert not mocks.named("argocd-namespace").protect and not mocks.named("argocd-chart").protect
-
-
-@pulumi.runtime.test
 def test_an_air_gapped_chart_path_or_oci_registry(mocks):
     local = build({"chart": {"path": "./charts/argo-cd-10.1.1.tgz"}})
 

@@ -45,6 +45,17 @@ def test_eks_stack_looks_up_its_cluster_and_authenticates_with_aws_eks_get_token
     assert "--role-arn" in user["args"] and "token" not in kubeconfig["users"][0]["user"]
     aws = next(r for r in run.registrations if r.type == "pulumi:providers:aws")
     assert aws.inputs["region"] == "eu-west-1"
+    # The role the token assumes is the account of the cluster lookup, the certificate and DNS too.
+    role = user["args"][user["args"].index("--role-arn") + 1]
+    assert json.loads(aws.inputs["assumeRoles"]) == [{"roleArn": role}]
+
+
+def test_production_protects_every_resource_and_development_none():
+    # A refused `pulumi destroy` must not delete the unprotected part on its way to the protected one.
+    production = [r for r in run_program("prd").registrations if r.type != "pulumi:providers:kubernetes"]
+    unprotected = [r.name for r in production if not r.protect and not r.type.startswith("pulumi:providers:")]
+    assert unprotected == []
+    assert not [r.name for r in run_program("dev").registrations if r.protect]
 
 
 def test_gke_stack_uses_the_gke_auth_plugin():
