@@ -4,8 +4,10 @@ import pulumi
 import pytest
 from pydantic import SecretStr
 
-from settings import SettingsError, load_stack_file, parse_settings, read_stack_file
+from ops.mocks import install
+from settings import SettingsError, load_settings, load_stack_file, parse_settings, read_stack_file
 from settings.load import RENDER_SECRET_PLACEHOLDER
+from settings.secrets import looks_secret
 
 BCRYPT = "$2a$10$" + "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0"
 
@@ -210,3 +212,107 @@ def test_every_example_stack_is_valid():
         "Pulumi.prd.yaml": "gke",
         "Pulumi.stg.yaml": "eks",
     }
+
+
+@pytest.fixture
+def engine(tmp_path, monkeypatch):
+    """The Pulumi runtime handing a program its config, run in a project directory."""
+    (tmp_path / "stacks").mkdir()
+    monkeypatch.chdir(tmp_path)
+
+    def run(config: dict[str, dict], secret_keys: set[str]):
+        install("gitops", "dev", {key: json.dumps(value) for key, value in config.items()}, secret_keys)
+        return load_settings()
+
+    yield run
+    pulumi.runtime.reset_options()
+
+
+REPOSITORIES = {
+    "a": {"url": "https://git.example.com/a.git", "credentials": {"password": "token-a"}},
+    "b": {"url": "https://git.example.com/b.git", "credentials": {"password": "token-b"}},
+}
+
+
+def test_under_the_engine_secure_leaves_are_read_from_the_stack_file(tmp_path, engine):
+    (tmp_path / "stacks" / "Pulumi.dev.yaml").write_text(
+        "config:\n  gitops:repositories:\n"
+        "    a: {url: 'https://git.example.com/a.git', credentials: {password: {secure: v1:a}}}\n"
+        "    b: {url: 'https://git.example.com/b.git', credentials: {password: token-b}}\n"
+    )
+    # The engine only says gitops:repositories holds a secret; the file says which leaf.
+    with pytest.raises(SettingsError) as caught:
+        engine({"gitops:repositories": REPOSITORIES}, {"gitops:repositories"})
+    assert str(caught.value).startswith(
+        "stacks/Pulumi.dev.yaml: gitops:repositories.b.credentials.password: holds a password, token or key in plain text"
+    )
+
+
+def test_under_the_engine_a_secret_from_elsewhere_than_the_stack_file_counts_as_secure(engine):
+    settings = engine({"gitops:repositories": REPOSITORIES}, {"gitops:repositories"})
+    assert settings.repositories["b"].credentials.password.get_secret_value() == "token-b"
+
+
+def test_under_the_engine_keys_of_other_namespaces_are_checked_too(engine):
+    with pytest.raises(SettingsError) as caught:
+        engine({"gitopz:argocd": {"ha": True}, "aws:region": "eu-west-1", "kubernetes:namespace": "x"}, set())
+    assert (
+        str(caught.value)
+        == 'stacks/Pulumi.dev.yaml: gitopz:argocd: gitops reads only gitops: keys (did you mean "gitops:argocd"?)'
+    )
+
+
+def dex(config: dict, **connector) -> dict:
+    return {
+        "dashboard": {"host": "argocd.example.com"},
+        "argocd": {"sso": {"dex": [{"type": "ldap", "id": "ldap", "name": "LDAP", "config": config, **connector}]}},
+    }
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (
+            {"repositories": {"a": {"url": "git@github.com:acme/a.git", "credentials": {"password": SecretStr("token")}}}},
+            "gitops:repositories.a.credentials.password: a password or token needs an https:// URL, not an SSH one",
+        ),
+        (
+            {
+                "repositories": {
+                    "a": {"url": "https://c.example.com", "type": "helm", "credentials": {"sshPrivateKey": SecretStr("k")}}
+                }
+            },
+            "gitops:repositories.a.credentials.sshPrivateKey: a Helm repository takes username and password credentials only",
+        ),
+        (
+            dex({"bindDN": "cn=argocd", "userSearch": {"baseDN": "dc=example", "password": "hunter22"}}),
+            "gitops:argocd.sso.dex[0].config.userSearch.password: looks like a secret but is in plain text",
+        ),
+        (
+            dex({"clientSecret": "$dex.ldap.clientSecret"}, clientSecret=SecretStr("s3cret-value")),
+            "gitops:argocd.sso.dex[0].config.clientSecret: set clientSecret or config.clientSecret, not both",
+        ),
+    ],
+)
+def test_credentials_and_free_form_secrets_name_the_key(raw, expected):
+    with pytest.raises(SettingsError) as caught:
+        parse_settings(raw, "dev")
+    assert str(caught.value).startswith(f"stacks/Pulumi.dev.yaml: {expected}")
+
+
+def test_free_form_secrets_may_be_references_or_secure_values():
+    settings = parse_settings(
+        dex({"bindPW": "$ldap-bind:password", "host": "ldap.example.com", "token": SecretStr("t0ken-value")}), "dev"
+    )
+    assert settings.argocd.sso.dex[0].config["bindPW"] == "$ldap-bind:password"
+
+
+@pytest.mark.parametrize(
+    ("key", "secret"),
+    [
+        *[(key, True) for key in ("clientSecret", "bindPW", "password", "api_token", "privateKey")],
+        *[(key, False) for key in ("clientID", "tokenURL", "insecureSkipVerify", "userNameKey")],
+    ],
+)
+def test_which_free_form_keys_look_secret(key, secret):
+    assert looks_secret(key) is secret
