@@ -91,9 +91,12 @@ class Problems:
             for path, message in _explain(detail, model):
                 self.add(full_key(path), message)
 
+    def error(self) -> SettingsError:
+        return SettingsError("\n".join(self.lines))
+
     def raise_if_any(self) -> None:
         if self.lines:
-            raise SettingsError("\n".join(self.lines))
+            raise self.error()
 
 
 _TYPE_NAMES = {
@@ -107,7 +110,7 @@ _TYPE_NAMES = {
     "model_attributes_type": "a mapping",
 }
 _BOUNDS = {"greater_than_equal": "of at least", "greater_than": "above", "less_than_equal": "of at most", "less_than": "below"}
-_TYPE_ERRORS = {*_TYPE_NAMES, "literal_error", "union_tag_invalid"}
+_TYPE_ERRORS = {*_TYPE_NAMES, "literal_error"}
 
 SECURE_VALUE_IN_PLAIN_SETTING = (
     "is a secure value, but only passwords, tokens and keys are kept secret here: write this setting in plain text"
@@ -137,8 +140,11 @@ def _explain(detail: ErrorDetails, model: type[BaseModel]) -> list[tuple[KeyPath
         hint = did_you_mean(given, choices, listing=None) if isinstance(given, str) else ""
         return [(path, f"expected {_one_of(choices)}, got {shown}{hint}")]
     if kind == "union_tag_invalid":
+        tag_key = ctx["discriminator"].strip("'")
+        if isinstance(given, dict) and isinstance(given.get(tag_key), SecretStr):
+            return [((*path, tag_key), SECURE_VALUE_IN_PLAIN_SETTING)]
         choices = re.findall(r"'([^']*)'", ctx["expected_tags"])
-        return [((*path, ctx["discriminator"].strip("'")), f"expected {_one_of(choices)}, got {_show(ctx['tag'])}")]
+        return [((*path, tag_key), f"expected {_one_of(choices)}, got {_show(ctx['tag'])}")]
     if kind == "union_tag_not_found":
         return [((*path, ctx["discriminator"].strip("'")), "required key is missing")]
     if kind == "format":
@@ -148,7 +154,8 @@ def _explain(detail: ErrorDetails, model: type[BaseModel]) -> list[tuple[KeyPath
     if kind in _BOUNDS:
         return [(path, f"expected a number {_BOUNDS[kind]} {ctx[next(iter(ctx))]}, got {shown}")]
     if kind == "too_short":
-        return [(path, f"expected at least {ctx['min_length']} item{'s' if ctx['min_length'] != 1 else ''}, got none")]
+        items = f"{ctx['min_length']} item{'s' if ctx['min_length'] != 1 else ''}"
+        return [(path, f"expected at least {items}, got {ctx['actual_length'] or 'none'}")]
     return [(path, f"{detail['msg'].replace('Input should be', 'expected')}, got {shown}")]
 
 

@@ -209,23 +209,23 @@ def settings_from_config(
     """Settings from a stack's whole config as the engine hands it over (every namespace, values as
     strings or JSON), `secure_paths` saying where the `secure:` values are."""
     raw: dict[str, Any] = {}
-    foreign: list[tuple[str, str]] = []
+    foreign = Problems(stack_file_for(stack))
     for key, value in config.items():
         namespace, _, name = key.partition(":")
         if namespace == PROJECT:
             raw[name] = _decode(value)
         else:
-            foreign += _foreign_key_problems(key)
+            for message in _foreign_key_problems(key):
+                foreign.add(key, message)
     for path in secure_paths:
         namespace, _, name = str(path[0]).partition(":")
         if namespace == PROJECT and name in raw:
             raw[name] = _mark_secure(raw[name], path[1:])
-    problems = Problems(stack_file_for(stack), secret_values(raw))
-    for key, message in foreign:
-        problems.add(key, message)
-    settings = _parse(raw, stack, set(secret_keys), problems, known_stacks, project_dir)
-    problems.raise_if_any()
-    assert settings is not None
+    try:
+        settings = parse_settings(raw, stack, secret_keys, known_stacks=known_stacks, project_dir=project_dir)
+    except SettingsError as error:
+        raise SettingsError("\n".join([*foreign.lines, str(error)])) from None
+    foreign.raise_if_any()
     return settings
 
 
@@ -239,43 +239,27 @@ def parse_settings(
 ) -> StackSettings:
     """Settings from the `gitops:` keys (without the prefix), a `SecretStr` standing for each value
     that was `secure:`. Every leaf under a key of `secret_keys` counts as secure too."""
-    problems = Problems(stack_file_for(stack), secret_values(raw))
-    settings = _parse(raw, stack, set(secret_keys), problems, known_stacks, project_dir)
-    problems.raise_if_any()
-    assert settings is not None
-    return settings
-
-
-def _parse(
-    raw: dict[str, Any],
-    stack: str,
-    secret_keys: set[str],
-    problems: Problems,
-    known_stacks: list[str] | None,
-    project_dir: Path | None,
-) -> StackSettings | None:
-    """The settings, or None when `problems` got a validation error."""
     raw = dict(raw)
-    for key in list(raw):
-        top = key.split(".", 1)[0]
-        if "." in key and top in TOP_LEVEL_KEYS:
-            written = full_key((key,))
-            problems.add(
-                written,
-                f"is a key of its own, not one inside {PROJECT}:{top}: remove it (`pulumi config rm '{written}'`) "
-                f"and set it with --path (`pulumi config set --path '{written}' VALUE`)",
-            )
-            del raw[key]
+    problems = Problems(stack_file_for(stack), secret_values(raw))
+    for key in [key for key in raw if "." in key and key.split(".", 1)[0] in TOP_LEVEL_KEYS]:
+        written = full_key((key,))
+        problems.add(
+            written,
+            f"is a key of its own, not one inside {PROJECT}:{key.split('.', 1)[0]}: remove it "
+            f"(`pulumi config rm '{written}'`) and set it with --path (`pulumi config set --path '{written}' VALUE`)",
+        )
+        del raw[key]
     context = {"stack": stack, "known_stacks": known_stacks, "project_dir": project_dir}
     try:
         settings = StackSettings.model_validate(raw, context=context, by_alias=True, by_name=False)
     except ValidationError as error:
         problems.add_validation_errors(error, StackSettings)
-        return None
+        raise problems.error() from None
     problems.secrets.extend(secret_values(settings))
     secure = set(_secret_leaf_paths(raw)) | {(key,) for key in secret_keys}
     for path, message in secret_problems(settings, secure):
         problems.add(full_key(path), message)
+    problems.raise_if_any()
     return settings
 
 
@@ -302,18 +286,19 @@ def _mark_secure(value: Any, path: tuple) -> Any:
     return value
 
 
-def _foreign_key_problems(key: str) -> list[tuple[str, str]]:
-    """A key outside `gitops:` that looks meant for it: a misspelt namespace, or one of its keys."""
+def _foreign_key_problems(key: str) -> list[str]:
+    """What is wrong with a key outside `gitops:` that looks meant for it: a misspelt namespace, or
+    one of its keys under another namespace, or no namespace at all."""
     namespace, colon, name = key.partition(":")
     if namespace in PROVIDER_NAMESPACES:
         return []
     top = (name if colon else key).split(".", 1)[0]
+    ours = top.lower() in (k.lower() for k in TOP_LEVEL_KEYS)
     if not colon:
-        if top.lower() in (k.lower() for k in TOP_LEVEL_KEYS):
-            return [(key, f'a Pulumi config key needs its namespace (did you mean "{PROJECT}:{key}"?)')]
-        return [(key, f"a Pulumi config key needs its namespace, like {PROJECT}:argocd")]
-    if top.lower() in (k.lower() for k in TOP_LEVEL_KEYS) or did_you_mean(namespace, [PROJECT], listing=None):
-        return [(key, f'{PROJECT} reads only {PROJECT}: keys (did you mean "{PROJECT}:{name}"?)')]
+        hint = f'(did you mean "{PROJECT}:{key}"?)' if ours else f"like {PROJECT}:argocd"
+        return [f"a Pulumi config key needs its namespace {hint}"]
+    if ours or did_you_mean(namespace, [PROJECT], listing=None):
+        return [f'{PROJECT} reads only {PROJECT}: keys (did you mean "{PROJECT}:{name}"?)']
     return []
 
 

@@ -87,6 +87,10 @@ CASES = {
         "  argocd:argocd:\n    ha: true\n",
         'stacks/Pulumi.dev.yaml: argocd:argocd: gitops reads only gitops: keys (did you mean "gitops:argocd"?)',
     ),
+    "a key of this project without its namespace": (
+        "  argocd:\n    ha: true\n",
+        'stacks/Pulumi.dev.yaml: argocd: a Pulumi config key needs its namespace (did you mean "gitops:argocd"?)',
+    ),
     "a destination server that is not a URL": (
         GUESTBOOK.replace("{path}", "apps/guestbook") + "        server: in-cluster\n",
         "stacks/Pulumi.dev.yaml: gitops:applications.guestbook.destination.server: "
