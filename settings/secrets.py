@@ -58,11 +58,8 @@ def secret_values(value: Any) -> Iterator[str]:
             yield from secret_values(item)
 
 
-def plain_text_message(path: KeyPath) -> str:
-    return (
-        "holds a password, token or key in plain text: make it a secure value with "
-        f"`pulumi config set --secret --path '{full_key(path)}' VALUE`"
-    )
+def _make_it_secure(path: KeyPath) -> str:
+    return f"make it a secure value with `pulumi config set --secret --path '{full_key(path)}' VALUE`"
 
 
 def _problems(value: Any, annotation: Any, path: KeyPath, secure_paths: set[KeyPath]) -> Iterator[tuple[KeyPath, str]]:
@@ -70,7 +67,7 @@ def _problems(value: Any, annotation: Any, path: KeyPath, secure_paths: set[KeyP
         if not is_secret_annotation(annotation):
             yield path, SECURE_VALUE_IN_PLAIN_SETTING
         elif not any(path[: len(secure)] == secure for secure in secure_paths):
-            yield path, plain_text_message(path)
+            yield path, f"holds a password, token or key in plain text: {_make_it_secure(path)}"
     elif isinstance(value, BaseModel):
         for name, field in type(value).model_fields.items():
             child, key = getattr(value, name), field.alias or name
@@ -96,11 +93,7 @@ def _free_form_problems(value: Any, path: KeyPath, key: str | int) -> Iterator[t
         for index, item in enumerate(value):
             yield from _free_form_problems(item, (*path, index), key)
     elif isinstance(key, str) and looks_secret(key) and not is_reference(value):
-        yield (
-            path,
-            "looks like a secret but is in plain text: make it a secure value with "
-            f"`pulumi config set --secret --path '{full_key(path)}' VALUE`, or a $key reference to argocd-secret",
-        )
+        yield path, f"looks like a secret but is in plain text: {_make_it_secure(path)}, or a $key reference to argocd-secret"
 
 
 def _item_annotation(annotation: Any) -> Any:
