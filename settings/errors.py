@@ -141,10 +141,11 @@ def _explain(detail: ErrorDetails, model: type[BaseModel]) -> list[tuple[KeyPath
         return [(path, f"expected {_one_of(choices)}, got {shown}{hint}")]
     if kind == "union_tag_invalid":
         tag_key = ctx["discriminator"].strip("'")
-        if isinstance(given, dict) and isinstance(given.get(tag_key), SecretStr):
+        tag = given.get(tag_key) if isinstance(given, dict) else ctx["tag"]
+        if isinstance(tag, SecretStr):
             return [((*path, tag_key), SECURE_VALUE_IN_PLAIN_SETTING)]
         choices = re.findall(r"'([^']*)'", ctx["expected_tags"])
-        return [((*path, tag_key), f"expected {_one_of(choices)}, got {_show(ctx['tag'])}")]
+        return [((*path, tag_key), f"expected {_one_of(choices)}, got {_show(tag)}")]
     if kind == "union_tag_not_found":
         return [((*path, ctx["discriminator"].strip("'")), "required key is missing")]
     if kind == "format":

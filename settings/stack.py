@@ -68,7 +68,7 @@ class StackSettings(Settings):
         tier = raw["environment"].get("tier") if isinstance(raw["environment"], dict) else None
         drift = raw.setdefault("drift", {})
         if isinstance(drift, dict) and "reconcile" not in drift:
-            policy = {"production": "report", "staging": "confirm"}.get(tier, "auto")
+            policy = {"production": "report", "staging": "confirm"}.get(tier, "auto") if isinstance(tier, str) else "auto"
             raw["drift"] = {**drift, "reconcile": policy}
         return raw
 

@@ -36,6 +36,11 @@ OIDC = {"name": "x", "issuer": "https://id.example.com", "clientId": "c", "clien
         ({"argocd": {"resources": {"servr": {}}}}, 'gitops:argocd.resources.servr: unknown key (did you mean "server"?)'),
         ({"cluster": {"kind": "eks", "region": "eu-west-1"}}, "gitops:cluster.name: required key is missing"),
         ({"cluster": {"kind": "ek"}}, 'gitops:cluster.kind: expected one of "eks", "gke" or "kubeconfig", got "ek"'),
+        ({"cluster": {"kind": {"a": 1}}}, 'gitops:cluster.kind: expected one of "eks", "gke" or "kubeconfig", got a mapping'),
+        (
+            {"environment": {"tier": []}},
+            'gitops:environment.tier: expected one of "local", "development", "staging" or "production", got a list',
+        ),
         (
             {"cluster": {"kind": "eks", "name": "a", "region": "eu-west1"}},
             'gitops:cluster.region: expected an AWS region like eu-west-1, got "eu-west1"',
