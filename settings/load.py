@@ -121,9 +121,13 @@ def read_stack_file(path: Path) -> StackFile:
     stack = stack_name_of(path)
     label = stack_file_for(stack)
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SettingsError(f"{label}: no such stack file") from None
+    except UnicodeDecodeError:
+        raise SettingsError(f"{label}: not UTF-8 text") from None
+    except OSError as error:
+        raise SettingsError(f"{label}: cannot be read: {error.strerror}") from None
     document = parse_yaml(text, label)
     if document is None:
         document = {}

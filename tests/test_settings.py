@@ -188,11 +188,12 @@ def test_stack_file_secure_values_come_from_the_environment_or_a_placeholder(tmp
         ("- a\n- b", "expected a mapping with a `config:` mapping, got a list"),
         ("config:\n  gitops:argocd:\n    ha: true\n    ha: false\n", "gitops:argocd.ha: given twice (lines 3 and 4): keep one"),
         ("config:\n  gitops:argocd: {}\n  gitops:argocd: {}\n", "gitops:argocd: given twice (lines 2 and 3): keep one"),
+        ("config:\n  gitops:dashboard: {host: caf\xe9.example.com}\n", "not UTF-8 text"),
     ],
 )
 def test_a_broken_stack_file_is_one_line_with_its_relative_path(tmp_path, content, expected):
     stack_file = tmp_path / "Pulumi.dev.yaml"
-    stack_file.write_text(content)
+    stack_file.write_bytes(content.encode("latin-1"))
     with pytest.raises(SettingsError) as caught:
         load_stack_file(stack_file)
     assert str(caught.value) == f"stacks/Pulumi.dev.yaml: {expected}"
