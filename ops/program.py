@@ -29,8 +29,8 @@ class ProgramRun:
 def run_program(stack: str, project_dir: Path = PROJECT_DIR, stack_file: Path | None = None) -> ProgramRun:
     """Run `__main__.py` for `stack` under mocks. Raises SettingsError on bad settings."""
     path = stack_file or project_dir / stack_file_for(stack)
-    config = read_stack_file(path)
-    mocks = install(PROJECT, stack, config.config, config.secret_keys)
+    contents = read_stack_file(path)
+    mocks = install(PROJECT, stack, contents.config, contents.secret_keys)
     with program_stack_file(path):
         _sync_await(run_pulumi_func(lambda: runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")))
     outputs = {name: _resolve(value) for name, value in getattr(get_root_resource(), "outputs", {}).items()}
