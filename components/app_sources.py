@@ -5,7 +5,6 @@ Every problem is collected and raised as one SettingsError, one line per problem
 with three mistakes is fixed in one round.
 """
 
-import difflib
 import fnmatch
 import posixpath
 import re
@@ -23,7 +22,7 @@ from settings.applications import (
     RepositoryCredentials,
     RepositorySettings,
 )
-from settings.errors import SettingsError
+from settings.errors import SettingsError, did_you_mean
 from settings.load import PROJECT
 from settings.stack import StackSettings
 
@@ -192,7 +191,7 @@ def to_git_credentials(credentials: RepositoryCredentials) -> Credentials:
 def _repository(name: str, key: str, settings: StackSettings, problems: _Problems) -> RepositorySettings | None:
     repository = settings.repositories.get(name)
     if repository is None:
-        problems.add(f"{key}.repository", f'unknown repository "{name}"{_suggestion(name, settings.repositories)}')
+        problems.add(f"{key}.repository", f'unknown repository "{name}"{did_you_mean(name, settings.repositories)}')
         return None
     if repository.credential_template:
         problems.add(f"{key}.repository", f'"{name}" is a credential template, not a repository: add the repository itself')
@@ -221,10 +220,10 @@ def _resolve_application(
     if commit is None:
         return None
     mirror = mirrors.open(app.repository)
-    if not mirror.has_path(commit, app.path):
-        problems.add(f"{key}.path", f'"{app.path}" does not exist in {repository.url} at {commit[:12]} ({app.revision})')
-        return None
     try:
+        if not mirror.has_path(commit, app.path):
+            problems.add(f"{key}.path", f'"{app.path}" does not exist in {repository.url} at {commit[:12]} ({app.revision})')
+            return None
         app_type = mirror.detect_type(commit, app.path)
     except GitSourceError as error:
         problems.add(f"{key}.path", str(error))
@@ -338,7 +337,7 @@ def _check_project(app: ResolvedApplication, key: str, settings: StackSettings, 
     project = settings.projects.get(project_name)
     if project is None:
         if project_name != DEFAULT_PROJECT:
-            problems.add(f"{key}.project", f'unknown project "{project_name}"{_suggestion(project_name, settings.projects)}')
+            problems.add(f"{key}.project", f'unknown project "{project_name}"{did_you_mean(project_name, settings.projects)}')
         return  # Argo CD's built-in `default` project allows every source and destination.
     destination = app.settings.destination
     if not any(_destination_allowed(destination, allowed) for allowed in project.destinations):
@@ -359,11 +358,3 @@ def _destination_allowed(destination: ApplicationDestination, allowed: Any) -> b
     else:
         cluster_ok = allowed.server is not None and fnmatch.fnmatchcase(destination.effective_server, allowed.server)
     return cluster_ok and fnmatch.fnmatchcase(destination.namespace, allowed.namespace)
-
-
-def _suggestion(bad: str, valid: Iterable[str]) -> str:
-    names = sorted(valid)
-    close = difflib.get_close_matches(bad, names, n=1, cutoff=0.6)
-    if close:
-        return f' (did you mean "{close[0]}"?)'
-    return f" (known: {', '.join(names)})" if names else " (none are defined)"

@@ -5,11 +5,13 @@ No secret goes into chart values: Pulumi would mark the whole `values` input sec
 diff of it would be opaque. Secrets go to argocd-secret, which the component owns.
 """
 
+import re
 from typing import Any
 
 import yaml
+from pydantic import SecretStr
 
-from settings.argocd import ArgoCDSettings, SsoSettings
+from settings.argocd import ArgoCDSettings, DexConnector, SsoSettings
 
 RELEASE_NAME = "argocd"
 REDIS_SECRET_NAME = "argocd-redis"
@@ -57,11 +59,31 @@ def argocd_secret_data(settings: ArgoCDSettings, *, admin_password_hash: Any) ->
     for connector in settings.sso.dex if settings.sso else []:
         if connector.client_secret:
             data[_dex_secret_key(connector.id)] = connector.client_secret
+        data.update(_dex_config_with_references(connector)[1])
     return data
 
 
-def _dex_secret_key(connector_id: str) -> str:
-    return f"dex.{connector_id}.clientSecret"
+def _dex_secret_key(connector_id: str, path: tuple[str, ...] = ("clientSecret",)) -> str:
+    return re.sub(r"[^-._A-Za-z0-9]", "_", ".".join(("dex", connector_id, *path)))
+
+
+def _dex_config_with_references(connector: DexConnector) -> tuple[dict[str, Any], dict[str, SecretStr]]:
+    """The connector's config with each secure value in it replaced by a `$key` reference to
+    argocd-secret (Argo CD resolves those when it hands the config to Dex), and those values by key."""
+    secrets: dict[str, SecretStr] = {}
+
+    def referenced(value: Any, path: tuple[str, ...]) -> Any:
+        if isinstance(value, SecretStr):
+            key = _dex_secret_key(connector.id, path)
+            secrets[key] = value
+            return "$" + key
+        if isinstance(value, dict):
+            return {name: referenced(item, (*path, str(name))) for name, item in value.items()}
+        if isinstance(value, list):
+            return [referenced(item, (*path, str(index))) for index, item in enumerate(value)]
+        return value
+
+    return referenced(connector.config, ()), secrets
 
 
 def _sso_values(sso: SsoSettings) -> dict[str, Any]:
@@ -82,7 +104,7 @@ def _sso_values(sso: SsoSettings) -> dict[str, Any]:
         }
     connectors = []
     for connector in sso.dex:
-        config = dict(connector.config)
+        config = _dex_config_with_references(connector)[0]
         if connector.client_secret:
             # A reference Argo CD resolves from argocd-secret when it hands the config to Dex.
             config["clientSecret"] = "$" + _dex_secret_key(connector.id)

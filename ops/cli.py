@@ -6,9 +6,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from ops.automation import stack_names
-from ops.program import PROJECT_DIR, run_program
+from ops.automation import OpsError, project_root, stack_file, stack_names
+from ops.program import ProgramRun, run_program
 from ops.render import render
 from ops.validate import DEFAULT_KUBERNETES_VERSION, validate_directory
 from settings import SettingsError
@@ -21,6 +22,13 @@ app = typer.Typer(
 )
 console = Console()
 errors = Console(stderr=True)
+
+
+def print_problem(message: str, label: str = "error") -> None:
+    """Each line of `message` as one `error: ...` line: coloured only on a terminal (rich's own
+    detection), and never wrapped, whatever the width, so one problem stays one line in CI logs."""
+    for line in message.splitlines():
+        errors.print(Text.assemble((f"{label}:", "bold red"), " ", line), soft_wrap=True)
 
 
 @app.callback()
@@ -38,32 +46,37 @@ def render_command(
         DEFAULT_KUBERNETES_VERSION
     ),
 ) -> None:
-    """Run the program offline under Pulumi mocks, write what each stack would apply, and validate it."""
-    known = stack_names(PROJECT_DIR)
-    names = stack or known
-    unknown = [name for name in names if name not in known]
-    if unknown:
-        errors.print(f"[red]error:[/] no stack file stacks/Pulumi.{unknown[0]}.yaml (stacks: {', '.join(known)})")
+    """Run the program offline under Pulumi mocks, write what each stack would apply, and validate it.
+
+    Nothing is written unless every stack's settings are good."""
+    try:
+        root = project_root()
+        files = {name: stack_file(root, name) for name in stack or stack_names(root)}
+    except OpsError as error:
+        print_problem(str(error))
+        raise typer.Exit(1) from None
+    runs: dict[str, ProgramRun] = {}
+    for name, path in files.items():
+        try:
+            runs[name] = run_program(name, stack_file=path)
+        except SettingsError as error:
+            print_problem(str(error))
+    if len(runs) < len(files):
         raise typer.Exit(1)
     table = Table("stack", "objects", "charts", "resources", "problems", title="render")
-    failed = False
-    for name in names:
-        try:
-            run = run_program(name)
-        except SettingsError as error:
-            errors.print(f"[red]error:[/] {error}", highlight=False, markup=False)
-            failed = True
-            continue
+    invalid = 0
+    for name, run in runs.items():
         rendered = render(run, out)
         count, problems = validate_directory(rendered.directory, kubernetes_version)
         for problem in problems:
-            errors.print(f"[red]invalid:[/] {name}: {problem}", highlight=False)
-        failed |= bool(problems)
+            print_problem(f"{name}: {problem}", label="invalid")
+        invalid += len(problems)
         table.add_row(name, str(count), str(len(rendered.charts)), str(len(run.registrations)), str(len(problems)))
+    if invalid:
+        print_problem(f"{invalid} problems in the rendered objects; the files are in {out}/ to look at")
+        raise typer.Exit(1)
     console.print(table)
     console.print(f"written to {out}/")
-    if failed:
-        raise typer.Exit(1)
 
 
 # --- promote, drift, reconcile (ops/promote.py, ops/drift.py, ops/reconcile.py) ---------------

@@ -11,7 +11,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from ops.mocks import Registration, install
-from settings import read_stack_config, stack_file_for
+from settings import program_stack_file, read_stack_file, stack_file_for
 from settings.load import PROJECT
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -28,9 +28,11 @@ class ProgramRun:
 
 def run_program(stack: str, project_dir: Path = PROJECT_DIR, stack_file: Path | None = None) -> ProgramRun:
     """Run `__main__.py` for `stack` under mocks. Raises SettingsError on bad settings."""
-    config, secret_keys = read_stack_config(stack_file or project_dir / stack_file_for(stack))
-    mocks = install(PROJECT, stack, config, secret_keys)
-    _sync_await(run_pulumi_func(lambda: runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")))
+    path = stack_file or project_dir / stack_file_for(stack)
+    contents = read_stack_file(path)
+    mocks = install(PROJECT, stack, contents.config, contents.secret_keys)
+    with program_stack_file(path):
+        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")))
     outputs = {name: _resolve(value) for name, value in getattr(get_root_resource(), "outputs", {}).items()}
     return ProgramRun(stack, list(mocks.registrations), outputs, list(mocks.invokes))
 

@@ -5,40 +5,43 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from settings.base import KubernetesName, Secret, Settings
+from gitsource.credentials import is_http_url, is_ssh_url
+from settings.base import KubernetesName, Secret, Settings, formatted
+from settings.errors import KeyProblems
 
 IN_CLUSTER_SERVER = "https://kubernetes.default.svc"
 DEFAULT_PROJECT = "default"
 DEFAULT_REVISION = "HEAD"
 NAME_PLACEHOLDER = "{name}"
 
-_REPOSITORY_URL = re.compile(r"^((https?|ssh|git|file|oci)://[^\s]+|[A-Za-z0-9._-]+@[A-Za-z0-9._-]+:[^\s]+)$")
-_DURATION = re.compile(r"^\d+(s|m|h)?$")
 
-
-def _repository_url(value: str) -> str:
-    if not _REPOSITORY_URL.match(value):
-        raise ValueError(f"{value!r} is not a repository URL (https://, ssh://, git@host:path, file:// or oci://)")
+def _no_https_credentials(value: str) -> str:
     if re.match(r"^https?://[^/]*@", value):
         raise ValueError("put credentials under `credentials`, not in the URL")
     return value
 
 
-def _duration(value: str) -> str:
-    if not _DURATION.match(value):
-        raise ValueError(f"{value!r} is not a duration like 5s, 3m or 1h")
-    return value
+def _one_placeholder(value: str) -> bool:
+    rest = value.replace(NAME_PLACEHOLDER, "")
+    return "{" not in rest and "}" not in rest
 
 
-def _name_template(value: str) -> str:
-    if re.sub(r"\{name\}", "", value).count("{") or re.sub(r"\{name\}", "", value).count("}"):
-        raise ValueError(f"{value!r}: the only placeholder is {NAME_PLACEHOLDER}")
-    return value
-
-
-RepositoryUrl = Annotated[str, AfterValidator(_repository_url)]
-Duration = Annotated[str, AfterValidator(_duration)]
-NameTemplate = Annotated[str, AfterValidator(_name_template)]
+RepositoryUrl = Annotated[
+    str,
+    AfterValidator(_no_https_credentials),
+    formatted(
+        "a repository URL: https://, ssh://, git@host:path, file:// or oci://",
+        pattern=r"(https?|ssh|git|file|oci)://\S+|[A-Za-z0-9._-]+@[A-Za-z0-9._-]+:\S+",
+    ),
+]
+Duration = Annotated[str, formatted("a duration like 5s, 3m or 1h", pattern=r"\d+(s|m|h)?")]
+NameTemplate = Annotated[
+    str, formatted(f"a name whose only placeholder is {NAME_PLACEHOLDER}, like team-{NAME_PLACEHOLDER}", check=_one_placeholder)
+]
+ServerUrl = Annotated[str, formatted(f"a cluster API URL like {IN_CLUSTER_SERVER}", pattern=r"https?://[^\s/]+(/\S*)?")]
+ServerPattern = Annotated[
+    str, formatted(f"a cluster API URL or glob like {IN_CLUSTER_SERVER} or https://*.example.com", pattern=r"\*|https?://\S+")
+]
 
 
 class RepositoryCredentials(Settings):
@@ -57,23 +60,36 @@ class RepositoryCredentials(Settings):
 
     @model_validator(mode="after")
     def _one_kind(self):
-        app = (self.github_app_id, self.github_app_installation_id, self.github_app_private_key)
-        if any(value is not None for value in app) and any(value is None for value in app):
-            raise ValueError("a GitHub App needs githubAppId, githubAppInstallationId and githubAppPrivateKey")
-        kinds = [
-            kind
-            for kind, given in (
-                ("password", self.password is not None),
-                ("sshPrivateKey", self.ssh_private_key is not None),
-                ("githubApp*", self.github_app_id is not None),
-            )
-            if given
-        ]
+        app = {
+            "githubAppId": self.github_app_id,
+            "githubAppInstallationId": self.github_app_installation_id,
+            "githubAppPrivateKey": self.github_app_private_key,
+        }
+        if any(value is not None for value in app.values()):
+            missing = [key for key, value in app.items() if value is None]
+            if missing:
+                message = "required key is missing: a GitHub App needs all three githubApp* keys"
+                raise KeyProblems(*((key, message) for key in missing))
         if self.username is not None and self.password is None:
-            raise ValueError("username goes with password")
-        if len(kinds) != 1:
-            raise ValueError("give exactly one of password (with username), sshPrivateKey or githubApp* keys")
+            raise KeyProblems(("password", "required key is missing: username goes with a password or token"))
+        given = self.kinds()
+        if not given:
+            raise KeyProblems(("", "give one kind of credentials: password (with username), sshPrivateKey or githubApp* keys"))
+        if len(given) > 1:
+            raise KeyProblems((given[1], f"give one kind of credentials: {given[0]} and {given[1]} are both set"))
         return self
+
+    def kinds(self) -> list[str]:
+        """The key of each kind of credentials given: password, sshPrivateKey, githubAppPrivateKey."""
+        return [
+            key
+            for key, value in (
+                ("password", self.password),
+                ("sshPrivateKey", self.ssh_private_key),
+                ("githubAppPrivateKey", self.github_app_private_key),
+            )
+            if value is not None
+        ]
 
 
 class RepositorySettings(Settings):
@@ -89,16 +105,22 @@ class RepositorySettings(Settings):
     """Scope the repository to one AppProject."""
 
     @model_validator(mode="after")
-    def _template_has_credentials(self):
+    def _credentials_fit(self):
         if self.credential_template and self.credentials is None:
-            raise ValueError("credentialTemplate needs credentials")
-        if self.type == "helm" and self.credentials and self.credentials.password is None:
-            raise ValueError("a Helm repository takes username and password credentials only")
+            raise KeyProblems(("credentials", "required key is missing: credentialTemplate needs credentials"))
+        kind = self.credentials.kinds()[0] if self.credentials else None
+        if self.type == "helm" and kind not in (None, "password"):
+            raise KeyProblems((f"credentials.{kind}", "a Helm repository takes username and password credentials only"))
+        if kind == "sshPrivateKey" and is_http_url(self.url):
+            raise KeyProblems((f"credentials.{kind}", "an SSH key needs an ssh:// or git@host:path URL, not an https:// one"))
+        if kind in ("password", "githubAppPrivateKey") and is_ssh_url(self.url):
+            what = "a password or token" if kind == "password" else "a GitHub App"
+            raise KeyProblems((f"credentials.{kind}", f"{what} needs an https:// URL, not an SSH one"))
         return self
 
 
 class ProjectDestination(Settings):
-    server: str | None = None
+    server: ServerPattern | None = None
     name: str | None = None
     """A cluster's name in Argo CD, instead of its server URL."""
     namespace: str
@@ -106,8 +128,10 @@ class ProjectDestination(Settings):
 
     @model_validator(mode="after")
     def _server_or_name(self):
-        if (self.server is None) == (self.name is None):
-            raise ValueError("set exactly one of server or name")
+        if self.server is None and self.name is None:
+            raise KeyProblems(("server", "required key is missing: set server (or name)"))
+        if self.server is not None and self.name is not None:
+            raise KeyProblems(("name", "set server or name, not both"))
         return self
 
 
@@ -148,7 +172,7 @@ class ProjectSettings(Settings):
 
 
 class ApplicationDestination(Settings):
-    server: str | None = None
+    server: ServerUrl | None = None
     """Defaults to the cluster Argo CD runs in."""
     name: str | None = None
     namespace: KubernetesName
@@ -156,7 +180,7 @@ class ApplicationDestination(Settings):
     @model_validator(mode="after")
     def _not_both(self):
         if self.server is not None and self.name is not None:
-            raise ValueError("set server or name, not both")
+            raise KeyProblems(("name", "set server or name, not both"))
         return self
 
     @property
@@ -246,17 +270,20 @@ class ApplicationSettings(Settings):
 
     @model_validator(mode="after")
     def _one_source(self):
-        if (self.path is None) == (self.chart is None):
-            raise ValueError("set exactly one of path (git) or chart (Helm repository)")
+        if self.path is None and self.chart is None:
+            raise KeyProblems(("path", "required key is missing: set path (git) or chart (Helm repository)"))
+        if self.path is not None and self.chart is not None:
+            raise KeyProblems(("chart", "set path (git) or chart (Helm repository), not both"))
         if self.chart is not None and "revision" not in self.model_fields_set:
-            raise ValueError("a chart needs revision: the chart version, like 1.2.3")
-        if sum(block is not None for block in (self.helm, self.kustomize, self.directory)) > 1:
-            raise ValueError("set at most one of helm, kustomize or directory")
+            raise KeyProblems(("revision", "required key is missing: a chart needs the chart version, like 1.2.3"))
+        blocks = [key for key in ("helm", "kustomize", "directory") if getattr(self, key) is not None]
+        if len(blocks) > 1:
+            raise KeyProblems((blocks[1], f"set at most one of helm, kustomize or directory: {blocks[0]} is set too"))
         return self
 
 
 class DiscoveryDestination(Settings):
-    server: str | None = None
+    server: ServerUrl | None = None
     name: str | None = None
     namespace: NameTemplate = NAME_PLACEHOLDER
     """Namespace of each discovered application; `{name}` is the folder's name."""
@@ -264,7 +291,7 @@ class DiscoveryDestination(Settings):
     @model_validator(mode="after")
     def _not_both(self):
         if self.server is not None and self.name is not None:
-            raise ValueError("set server or name, not both")
+            raise KeyProblems(("name", "set server or name, not both"))
         return self
 
 

@@ -1,35 +1,29 @@
 """How Argo CD itself is installed: chart, profile, login, SSO, RBAC and resources."""
 
-import re
-from typing import Annotated, Any, Literal
+from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import Field, ValidationInfo, model_validator
 
-from settings.base import KubernetesName, Secret, Settings, Url, Version
+from settings.base import KubernetesName, Secret, Settings, Url, Version, formatted
+from settings.errors import KeyProblems
+from settings.secrets import FreeFormConfig
 
 ARGO_HELM_REPOSITORY = "https://argoproj.github.io/argo-helm"
 DEFAULT_CHART_VERSION = "10.1.1"
 APP_VERSIONS = {"10.1.1": "v3.4.4"}
 """Argo CD version of each chart version this project was tested with."""
 
-_BCRYPT = re.compile(r"^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$")
-_RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
-_QUANTITY = re.compile(r"^\d+(\.\d+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
-
-
-def _rfc3339(value: str) -> str:
-    if not _RFC3339.match(value):
-        raise ValueError(f"{value!r} is not an RFC 3339 time like 2025-01-01T00:00:00Z")
-    return value
-
-
-def _quantity(value: str) -> str:
-    if not _QUANTITY.match(value):
-        raise ValueError(f"{value!r} is not a Kubernetes quantity like 250m or 512Mi")
-    return value
-
-
-Quantity = Annotated[str, AfterValidator(_quantity)]
+BcryptHash = Annotated[
+    Secret, formatted("a bcrypt hash like $2a$10$... (the hash, not the password)", pattern=r"\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}")
+]
+Rfc3339Time = Annotated[
+    str,
+    formatted("an RFC 3339 time like 2025-01-01T00:00:00Z", pattern=r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)"),
+]
+Quantity = Annotated[
+    str, formatted("a Kubernetes quantity like 250m or 512Mi", pattern=r"\d+(\.\d+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?")
+]
 
 
 class ChartSettings(Settings):
@@ -43,9 +37,16 @@ class ChartSettings(Settings):
     """A chart directory or .tgz on disk, for air-gapped installs."""
 
     @model_validator(mode="after")
-    def _one_source(self):
+    def _one_source(self, info: ValidationInfo):
         if self.path and self.repository:
-            raise ValueError("set either repository or path, not both")
+            raise KeyProblems(("path", "set either repository or path, not both"))
+        project_dir = (info.context or {}).get("project_dir")
+        if self.path and project_dir is not None:
+            chart = Path(project_dir, self.path)
+            if not chart.exists():
+                raise KeyProblems(("path", f"{self.path} does not exist (relative paths start at the project directory)"))
+            if chart.is_dir() and not (chart / "Chart.yaml").is_file():
+                raise KeyProblems(("path", f"{self.path} is not a chart: it has no Chart.yaml"))
         return self
 
     @property
@@ -57,16 +58,10 @@ class AdminSettings(Settings):
     """The built-in `admin` account."""
 
     enabled: bool = True
-    password_hash: Secret | None = None
+    password_hash: BcryptHash | None = None
     """Bcrypt hash of the admin password; generated once and kept in state when absent."""
-    password_mtime: Annotated[str, AfterValidator(_rfc3339)] = "2025-01-01T00:00:00Z"
+    password_mtime: Rfc3339Time = "2025-01-01T00:00:00Z"
     """Pinned, because the chart stamps the current time on every render; change it when the password changes."""
-
-    @model_validator(mode="after")
-    def _bcrypt(self):
-        if self.password_hash and not _BCRYPT.match(self.password_hash.get_secret_value()):
-            raise ValueError("passwordHash must be a bcrypt hash ($2a$/$2b$/$2y$...), not a plain password")
-        return self
 
 
 class DexConnector(Settings):
@@ -75,8 +70,16 @@ class DexConnector(Settings):
     type: Literal["github", "gitlab", "oidc", "google", "microsoft", "ldap", "saml"]
     id: KubernetesName
     name: str
-    config: dict[str, Any] = {}
+    config: FreeFormConfig = {}
+    """Dex's own settings for this connector type; a secret in it (clientSecret, bindPW...) is a
+    `secure:` value or a `$key` reference to argocd-secret."""
     client_secret: Secret | None = None
+
+    @model_validator(mode="after")
+    def _one_client_secret(self):
+        if self.client_secret is not None and "clientSecret" in self.config:
+            raise KeyProblems(("config.clientSecret", "set clientSecret or config.clientSecret, not both"))
+        return self
 
 
 class OidcSettings(Settings):
@@ -98,8 +101,10 @@ class SsoSettings(Settings):
 
     @model_validator(mode="after")
     def _one_provider(self):
-        if bool(self.dex) == bool(self.oidc):
-            raise ValueError("set exactly one of dex (a list of connectors) or oidc")
+        if not self.dex and not self.oidc:
+            raise KeyProblems(("", "set dex (a list of connectors) or oidc"))
+        if self.dex and self.oidc:
+            raise KeyProblems(("oidc", "set dex or oidc, not both"))
         return self
 
 
@@ -134,5 +139,5 @@ class ArgoCDSettings(Settings):
     @model_validator(mode="after")
     def _someone_can_log_in(self):
         if not self.admin.enabled and self.sso is None:
-            raise ValueError("admin.enabled is false and no sso is set: nobody could log in")
+            raise KeyProblems(("admin.enabled", "is false and no sso is set: nobody could log in"))
         return self

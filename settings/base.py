@@ -1,15 +1,18 @@
-"""The base every settings model shares: camelCase keys, unknown keys rejected, no coercion."""
+"""The base every settings model shares (camelCase keys, unknown keys rejected, no coercion) and
+the field types several models use.
+
+A format check is written one way: `formatted(expected, pattern=...)` or `formatted(expected,
+check=...)`. Its error reads "expected <expected>, got <value>", the value left out when it is a
+secret. Other checks raise ValueError or KeyProblems with messages that never repeat the value.
+"""
 
 import re
+from collections.abc import Callable
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, SecretStr
 from pydantic.alias_generators import to_camel
-
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-_DNS_NAME = re.compile(r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$")
-_SEMVER = re.compile(r"^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
-_URL = re.compile(r"^(https?|oci)://[^\s/:@]+(:\d+)?(/[^\s]*)?$")
+from pydantic_core import PydanticCustomError
 
 
 class Settings(BaseModel):
@@ -24,27 +27,23 @@ class Settings(BaseModel):
     )
 
 
-def _dns_label(value: str) -> str:
-    if not _DNS_LABEL.match(value):
-        raise ValueError(f"{value!r} is not a valid Kubernetes name (lowercase letters, digits and '-', at most 63)")
-    return value
+def formatted(expected: str, *, pattern: str | None = None, check: Callable[[str], bool] | None = None) -> AfterValidator:
+    """A check that a string (or a secret's value) matches `pattern` or passes `check`; `expected`
+    says what a good value looks like, with an example: "an AWS region like eu-west-1"."""
+    matcher = re.compile(pattern) if pattern else None
+
+    def validate(value: str | SecretStr) -> str | SecretStr:
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if (matcher is not None and not matcher.fullmatch(text)) or (check is not None and not check(text)):
+            raise PydanticCustomError("format", "expected {expected}", {"expected": expected})
+        return value
+
+    return AfterValidator(validate)
 
 
-def _dns_name(value: str) -> str:
-    if not _DNS_NAME.match(value):
-        raise ValueError(f"{value!r} is not a valid DNS name")
-    return value
-
-
-def _semver(value: str) -> str:
-    if not _SEMVER.match(value):
-        raise ValueError(f"{value!r} is not a version like 10.1.1")
-    return value
-
-
-def _url(value: str) -> str:
-    if not _URL.match(value):
-        raise ValueError(f"{value!r} is not an http(s):// or oci:// URL without credentials")
+def _no_credentials(value: str) -> str:
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*@", value):
+        raise ValueError("must not hold credentials (user:password@): a URL is stored and shown in plain text")
     return value
 
 
@@ -54,9 +53,25 @@ def _not_empty(value: SecretStr) -> SecretStr:
     return value
 
 
-KubernetesName = Annotated[str, AfterValidator(_dns_label)]
-DnsName = Annotated[str, AfterValidator(_dns_name)]
-Version = Annotated[str, AfterValidator(_semver)]
-Url = Annotated[str, AfterValidator(_url)]
+KUBERNETES_NAME = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
+
+KubernetesName = Annotated[
+    str, formatted("a Kubernetes name like team-api (lowercase letters, digits and '-', at most 63)", pattern=KUBERNETES_NAME)
+]
+DnsName = Annotated[
+    str,
+    formatted(
+        "a DNS name like argocd.example.com",
+        pattern=rf"(?=.{{1,253}}$){KUBERNETES_NAME}(\.{KUBERNETES_NAME})*",
+    ),
+]
+Version = Annotated[str, formatted("a version like 10.1.1", pattern=r"v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?")]
+Url = Annotated[
+    str,
+    AfterValidator(_no_credentials),
+    formatted(
+        "an https:// or oci:// URL like https://argoproj.github.io/argo-helm", pattern=r"(https?|oci)://[^\s/:@]+(:\d+)?(/\S*)?"
+    ),
+]
 Secret = Annotated[SecretStr, AfterValidator(_not_empty)]
 """A password, token or key: a Pulumi secret from the stack file to the state."""

@@ -2,16 +2,25 @@
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
-from settings.base import Settings
+from settings.base import Settings, formatted
 
-EksClusterName = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")]
-AwsRegion = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")]
-RoleArn = Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")]
-GcpProject = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")]
-GcpLocation = Annotated[str, StringConstraints(pattern=r"^[a-z]+-[a-z]+\d(-[a-z])?$")]
-GkeClusterName = Annotated[str, StringConstraints(pattern=r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$")]
+EksClusterName = Annotated[str, formatted("an EKS cluster name like platform-dev", pattern=r"[0-9A-Za-z][A-Za-z0-9_-]{0,99}")]
+AwsRegion = Annotated[str, formatted("an AWS region like eu-west-1", pattern=r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d")]
+RoleArn = Annotated[
+    str,
+    formatted(
+        "an IAM role ARN like arn:aws:iam::123456789012:role/deployer", pattern=r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+"
+    ),
+]
+GcpProject = Annotated[
+    str, formatted("a Google Cloud project ID like acme-platform-prd", pattern=r"[a-z][a-z0-9-]{4,28}[a-z0-9]")
+]
+GcpLocation = Annotated[
+    str, formatted("a Google Cloud region or zone like europe-west1 or europe-west1-b", pattern=r"[a-z]+-[a-z]+\d(-[a-z])?")
+]
+GkeClusterName = Annotated[str, formatted("a GKE cluster name like platform-prd", pattern=r"[a-z]([-a-z0-9]{0,38}[a-z0-9])?")]
 
 
 class KubeconfigCluster(Settings):

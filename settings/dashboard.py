@@ -7,14 +7,18 @@ so their messages name the stack file and key like every other settings error.
 import ipaddress
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, StringConstraints, model_validator
+from pydantic import model_validator
 
-from settings.base import DnsName, KubernetesName, Settings
+from settings.base import DnsName, KubernetesName, Settings, formatted
+from settings.errors import KeyProblems
 
+DEFAULT_INGRESS_CLASS = "nginx"
 IngressFamily = Literal["nginx", "alb", "gke", "none"]
 TlsMode = Literal["secret", "certManager", "acm", "googleManaged", "passthrough", "none"]
-GcpResourceName = Annotated[str, StringConstraints(pattern=r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")]
-Route53ZoneId = Annotated[str, StringConstraints(pattern=r"^Z[A-Z0-9]{1,31}$")]
+GcpResourceName = Annotated[
+    str, formatted("a Google Cloud resource name like platform-prd-argocd", pattern=r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?")
+]
+Route53ZoneId = Annotated[str, formatted("a Route 53 hosted zone ID like Z0EXAMPLE0ZONE", pattern=r"Z[A-Z0-9]{1,31}")]
 
 TLS_MODES_BY_INGRESS: dict[str, tuple[str, ...]] = {
     "nginx": ("secret", "certManager", "passthrough", "none"),
@@ -26,15 +30,15 @@ TLS_MODES_BY_INGRESS: dict[str, tuple[str, ...]] = {
 GKE's load balancer, and only ingress-nginx can pass TLS through to argocd-server."""
 
 
-def _cidr(value: str) -> str:
+def _is_cidr(value: str) -> bool:
     try:
         ipaddress.ip_network(value, strict=True)
     except ValueError:
-        raise ValueError(f"{value!r} is not a CIDR range like 203.0.113.0/24") from None
-    return value
+        return False
+    return True
 
 
-Cidr = Annotated[str, AfterValidator(_cidr)]
+Cidr = Annotated[str, formatted("a CIDR range like 203.0.113.0/24", check=_is_cidr)]
 
 
 class TlsSettings(Settings):
@@ -50,14 +54,17 @@ class TlsSettings(Settings):
 
     @model_validator(mode="after")
     def _mode_fields(self):
+        problems = []
         if self.mode == "secret" and not self.secret_name:
-            raise ValueError("mode secret needs secretName, the TLS secret to serve")
+            problems.append(("secretName", "mode secret needs secretName, the TLS secret to serve"))
         if self.mode == "certManager" and not self.issuer:
-            raise ValueError("mode certManager needs issuer, the cert-manager issuer to sign with")
+            problems.append(("issuer", "mode certManager needs issuer, the cert-manager issuer to sign with"))
         if self.secret_name and self.mode != "secret":
-            raise ValueError(f"secretName is only used with mode secret, not {self.mode}")
+            problems.append(("secretName", f"is only used with mode secret, not {self.mode}"))
         if self.issuer and self.mode != "certManager":
-            raise ValueError(f"issuer is only used with mode certManager, not {self.mode}")
+            problems.append(("issuer", f"is only used with mode certManager, not {self.mode}"))
+        if problems:
+            raise KeyProblems(*problems)
         return self
 
     @property
@@ -78,7 +85,7 @@ class DnsSettings(Settings):
     @model_validator(mode="after")
     def _one_zone_reference(self):
         if self.route53_zone and self.route53_zone_id:
-            raise ValueError("set either route53Zone or route53ZoneId, not both")
+            raise KeyProblems(("route53ZoneId", "set either route53Zone or route53ZoneId, not both"))
         return self
 
     @property
@@ -91,7 +98,7 @@ class DashboardSettings(Settings):
     """The dashboard's host name; also Argo CD's external URL (needed by SSO)."""
     ingress: IngressFamily = "none"
     """nginx (any ingress class serving the generic Ingress), alb (AWS Load Balancer Controller), gke or none."""
-    ingress_class_name: KubernetesName = "nginx"
+    ingress_class_name: KubernetesName = DEFAULT_INGRESS_CLASS
     """ingress nginx: the IngressClass to use."""
     tls: TlsSettings = TlsSettings()
     allow_insecure_http: bool = False
@@ -102,8 +109,13 @@ class DashboardSettings(Settings):
 
     @model_validator(mode="after")
     def _exposed_needs_host(self):
+        problems = []
         if self.ingress != "none" and not self.host:
-            raise ValueError(f"ingress {self.ingress} needs host, the name the dashboard is served at")
+            problems.append(("host", f"ingress {self.ingress} needs host, the name the dashboard is served at"))
+        if "ingress_class_name" in self.model_fields_set and self.ingress != "nginx":
+            problems.append(("ingressClassName", f"is only used with ingress nginx, not {self.ingress}"))
+        if problems:
+            raise KeyProblems(*problems)
         return self
 
     @property
@@ -111,30 +123,36 @@ class DashboardSettings(Settings):
         return self.ingress != "none"
 
 
-def dashboard_problems(dashboard: DashboardSettings, cluster_kind: str, tier: str) -> list[str]:
-    """What is wrong with the dashboard's settings given the cluster and the tier, one line each,
-    each starting with the key to change."""
+def dashboard_problems(dashboard: DashboardSettings, cluster_kind: str, tier: str) -> list[tuple[str, str]]:
+    """What is wrong with the dashboard's settings given the cluster and the tier: (key to change,
+    message) pairs, the key relative to the stack's settings."""
     problems = []
     ingress, mode, dns = dashboard.ingress, dashboard.tls.mode, dashboard.dns
     if ingress == "alb" and cluster_kind != "eks":
-        problems.append(f"dashboard.ingress: alb needs an EKS cluster, not cluster.kind {cluster_kind}")
+        problems.append(("dashboard.ingress", f"alb needs an EKS cluster, not cluster.kind {cluster_kind}"))
     if ingress == "gke" and cluster_kind != "gke":
-        problems.append(f"dashboard.ingress: gke needs a GKE cluster, not cluster.kind {cluster_kind}")
+        problems.append(("dashboard.ingress", f"gke needs a GKE cluster, not cluster.kind {cluster_kind}"))
     if mode not in TLS_MODES_BY_INGRESS[ingress]:
         allowed = ", ".join(TLS_MODES_BY_INGRESS[ingress])
-        problems.append(f"dashboard.tls.mode: {mode} does not work with dashboard.ingress {ingress} (use one of {allowed})")
+        problems.append(("dashboard.tls.mode", f"{mode} does not work with dashboard.ingress {ingress} (use one of {allowed})"))
     if mode == "acm" and not dns.route53:
-        problems.append("dashboard.dns.route53Zone: tls.mode acm needs a Route 53 zone to validate the certificate through DNS")
+        problems.append(
+            ("dashboard.dns.route53Zone", "tls.mode acm needs a Route 53 zone to validate the certificate through DNS")
+        )
     if dns.route53 and ingress != "alb":
-        problems.append(f"dashboard.dns.route53Zone: Route 53 records are made for dashboard.ingress alb only, not {ingress}")
+        key = "dashboard.dns.route53Zone" if dns.route53_zone else "dashboard.dns.route53ZoneId"
+        problems.append((key, f"Route 53 records are made for dashboard.ingress alb only, not {ingress}"))
     if (dns.static_ip_name or dns.cloud_dns_zone) and ingress != "gke":
         key = "staticIpName" if dns.static_ip_name else "cloudDnsZone"
-        problems.append(f"dashboard.dns.{key}: a static IP and Cloud DNS are for dashboard.ingress gke only, not {ingress}")
+        problems.append((f"dashboard.dns.{key}", f"a static IP and Cloud DNS are for dashboard.ingress gke only, not {ingress}"))
     if dashboard.exposed and mode == "none" and tier != "local" and not dashboard.allow_insecure_http:
         problems.append(
-            "dashboard.tls.mode: none serves the dashboard and its logins over plain HTTP; "
-            "outside the local stack set dashboard.allowInsecureHttp: true to accept that"
+            (
+                "dashboard.tls.mode",
+                "none serves the dashboard and its logins over plain HTTP; "
+                "outside the local stack set dashboard.allowInsecureHttp: true to accept that",
+            )
         )
     if dashboard.source_ranges and not dashboard.exposed:
-        problems.append("dashboard.sourceRanges: has no effect without dashboard.ingress")
+        problems.append(("dashboard.sourceRanges", "has no effect without dashboard.ingress"))
     return problems

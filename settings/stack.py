@@ -2,13 +2,14 @@
 
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import ValidationInfo, model_validator
 
-from settings.applications import ApplicationSettings, DiscoverySettings, ProjectSettings, RepositorySettings
+from settings.applications import DEFAULT_PROJECT, ApplicationSettings, DiscoverySettings, ProjectSettings, RepositorySettings
 from settings.argocd import ArgoCDSettings
 from settings.base import KubernetesName, Settings
 from settings.cluster import ClusterSettings, KubeconfigCluster
 from settings.dashboard import DashboardSettings, dashboard_problems
+from settings.errors import KeyProblems, did_you_mean
 
 Tier = Literal["local", "development", "staging", "production"]
 
@@ -67,7 +68,7 @@ class StackSettings(Settings):
         tier = raw["environment"].get("tier") if isinstance(raw["environment"], dict) else None
         drift = raw.setdefault("drift", {})
         if isinstance(drift, dict) and "reconcile" not in drift:
-            policy = {"production": "report", "staging": "confirm"}.get(tier, "auto")
+            policy = {"production": "report", "staging": "confirm"}.get(tier, "auto") if isinstance(tier, str) else "auto"
             raw["drift"] = {**drift, "reconcile": policy}
         return raw
 
@@ -82,11 +83,26 @@ class StackSettings(Settings):
             }
         )
         object.__setattr__(self, "argocd", resolved)
+        return self
+
+    @model_validator(mode="after")
+    def _keys_agree(self, info: ValidationInfo):
+        """Checks across keys, each problem at the key to change."""
+        problems = dashboard_problems(self.dashboard, self.cluster.kind, self.environment.tier)
         if self.argocd.sso and not self.dashboard.host:
-            raise ValueError("argocd.sso needs dashboard.host: SSO redirects to Argo CD's external URL")
-        dashboard_errors = dashboard_problems(self.dashboard, self.cluster.kind, self.environment.tier)
-        if dashboard_errors:
-            raise ValueError("; ".join(dashboard_errors))
+            problems.append(("dashboard.host", "required key is missing: argocd.sso redirects to Argo CD's external URL"))
+        known_projects = [*self.projects, DEFAULT_PROJECT]
+        for name, repository in self.repositories.items():
+            if repository.project is not None and repository.project not in known_projects:
+                unknown = f'unknown project "{repository.project}"{did_you_mean(repository.project, known_projects)}'
+                problems.append((f"repositories.{name}.project", unknown))
+        context = info.context or {}
+        source, known_stacks = self.promotion.source, context.get("known_stacks")
+        if source is not None and known_stacks is not None and source not in known_stacks:
+            unknown = f'no stack "{source}" has a stack file{did_you_mean(source, known_stacks, "stacks")}'
+            problems.append(("promotion.source", unknown))
+        if problems:
+            raise KeyProblems(*problems)
         return self
 
     @property

@@ -36,31 +36,38 @@ def settings(raw, stack="dev", secret_keys=frozenset()):
 @pytest.mark.parametrize(
     ("credentials", "expected"),
     [
-        ({"username": "robot"}, "username goes with password"),
-        ({"password": "x", "sshPrivateKey": "y"}, "give exactly one of"),
-        ({"githubAppId": 1, "githubAppPrivateKey": "k"}, "a GitHub App needs githubAppId, githubAppInstallationId"),
+        ({"username": "robot"}, "password: required key is missing: username goes with a password or token"),
+        ({"password": "x", "sshPrivateKey": "y"}, "sshPrivateKey: give one kind of credentials: password and sshPrivateKey"),
+        ({"githubAppId": 1, "githubAppPrivateKey": "k"}, "githubAppInstallationId: required key is missing: a GitHub App"),
     ],
 )
 def test_credentials_are_one_kind(credentials, expected):
     raw = {"repositories": {"apps": {"url": "https://git.example.com/apps.git", "credentials": credentials}}}
     with pytest.raises(SettingsError) as raised:
         settings(raw, secret_keys={"repositories"})
-    assert str(raised.value).startswith(f"{STACK_FILE}: gitops:repositories.apps.credentials: ")
-    assert expected in str(raised.value)
+    assert str(raised.value).startswith(f"{STACK_FILE}: gitops:repositories.apps.credentials.{expected}")
 
 
 def test_a_password_in_plain_text_is_refused():
     raw = {"repositories": {"apps": {"url": "https://git.example.com/apps.git", "credentials": {"password": "hunter2"}}}}
-    with pytest.raises(SettingsError, match="gitops:repositories: holds a password, token or key in plain text"):
+    with pytest.raises(SettingsError) as raised:
         settings(raw)
+    assert str(raised.value) == (
+        f"{STACK_FILE}: gitops:repositories.apps.credentials.password: holds a password, token or key in plain text: "
+        "make it a secure value with `pulumi config set --secret --path 'gitops:repositories.apps.credentials.password' VALUE`"
+    )
 
 
 @pytest.mark.parametrize(
     ("app", "key", "expected"),
     [
-        ({"repository": "apps", "destination": {"namespace": "x"}}, "web", "set exactly one of path (git) or chart"),
-        ({"repository": "apps", "path": "a", "destination": {"namespace": "X"}}, "web.destination.namespace", "not a valid"),
-        ({"repository": "apps", "chart": "redis", "destination": {"namespace": "x"}}, "web", "a chart needs revision"),
+        ({"repository": "apps", "destination": {"namespace": "x"}}, "web.path", "set path (git) or chart"),
+        (
+            {"repository": "apps", "path": "a", "destination": {"namespace": "X"}},
+            "web.destination.namespace",
+            "a Kubernetes name",
+        ),
+        ({"repository": "apps", "chart": "redis", "destination": {"namespace": "x"}}, "web.revision", "a chart needs the chart"),
         (
             {"repository": "apps", "path": "a", "destination": {"namespace": "x"}, "followBranch": "yes"},
             "web.followBranch",
@@ -149,7 +156,7 @@ def test_discovered_names_must_be_kubernetes_names(tmp_path, source):
 
 def test_repository_secret_holds_credentials_as_secrets_and_nothing_empty():
     repository = RepositorySettings.model_validate(
-        {"url": "https://github.com/acme", "credentialTemplate": True, "credentials": {"sshPrivateKey": "KEY"}}
+        {"url": "ssh://git@github.com/acme", "credentialTemplate": True, "credentials": {"sshPrivateKey": "KEY"}}
     )
     secret = repository_secret("github", repository, "argocd")
     assert secret["metadata"] == {

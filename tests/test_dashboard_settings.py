@@ -47,13 +47,19 @@ def test_bad_combinations_name_the_stack_file_and_key(stack, cluster, dashboard,
 
 
 FIELD_ERRORS = [
-    ({"host": "Argo CD.example.com", "ingress": "nginx"}, "gitops:dashboard.host: 'Argo CD.example.com' is not a valid DNS name"),
-    ({"host": None, "ingress": "nginx"}, "gitops:dashboard: ingress nginx needs host"),
+    (
+        {"host": "Argo CD.example.com", "ingress": "nginx"},
+        'gitops:dashboard.host: expected a DNS name like argocd.example.com, got "Ar',
+    ),
+    ({"host": None, "ingress": "nginx"}, "gitops:dashboard.host: ingress nginx needs host"),
     ({"ingress": "traefik"}, "gitops:dashboard.ingress: expected one of"),
-    ({"ingress": "nginx", "tls": {"mode": "secret"}}, "gitops:dashboard.tls: mode secret needs secretName"),
-    ({"ingress": "nginx", "tls": {"mode": "certManager"}}, "gitops:dashboard.tls: mode certManager needs issuer"),
-    ({"ingress": "nginx", "tls": {"mode": "none", "issuer": "x"}}, "gitops:dashboard.tls: issuer is only used"),
-    ({"ingress": "nginx", "sourceRanges": ["10.0.0.1/8"]}, "gitops:dashboard.sourceRanges.0: '10.0.0.1/8' is not a CIDR range"),
+    ({"ingress": "nginx", "tls": {"mode": "secret"}}, "gitops:dashboard.tls.secretName: mode secret needs secretName"),
+    ({"ingress": "nginx", "tls": {"mode": "certManager"}}, "gitops:dashboard.tls.issuer: mode certManager needs issuer"),
+    ({"ingress": "nginx", "tls": {"mode": "none", "issuer": "x"}}, "gitops:dashboard.tls.issuer: is only used"),
+    (
+        {"ingress": "nginx", "sourceRanges": ["10.0.0.1/8"]},
+        'gitops:dashboard.sourceRanges[0]: expected a CIDR range like 203.0.113.0/24, got "10.',
+    ),
     ({"ingress": "nginx", "allowInsecureHttp": "yes"}, "gitops:dashboard.allowInsecureHttp: expected true or false"),
     ({"ingress": "nginx", "tls": {"mod": "none"}}, 'gitops:dashboard.tls.mod: unknown key (did you mean "mode"?)'),
     ({"ingress": "alb", "dns": {"route53Zone": "example.com", "route53ZoneId": "Z123"}}, "set either route53Zone or"),

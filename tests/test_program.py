@@ -137,4 +137,4 @@ def test_cli_render_exit_codes(tmp_path):
     assert ok.exit_code == 0, ok.output
     assert (tmp_path / "local" / "resources.json").exists()
     unknown = runner.invoke(app, ["render", "--stack", "nope", "--out", str(tmp_path)])
-    assert unknown.exit_code == 1 and "no stack file stacks/Pulumi.nope.yaml" in unknown.output
+    assert unknown.exit_code == 1 and "unknown stack 'nope': no stacks/Pulumi.nope.yaml" in unknown.output
