@@ -23,6 +23,8 @@ MAX_SUGGESTIONS = 3
 LISTINGS_DIRECTORY = "gitops-listings"
 """Inside a mirror: one stored listing per commit, so a later run reads no tree from git."""
 _LISTING_FORMAT = 1
+REMOTE_HEAD_REF = "refs/gitops/remote-head"
+"""The commit the remote's HEAD (its default branch) pointed to at the last fetch; `HEAD` means it."""
 
 
 def revision_candidates(revision: str) -> list[str]:
@@ -30,11 +32,14 @@ def revision_candidates(revision: str) -> list[str]:
 
     Argo CD matches a branch before a tag of the same name, then a full ref name or HEAD, then
     takes hexadecimal text as a commit id; git's own `rev-parse` would prefer the tag. Anything
-    else (`main~1`, `HEAD^`) Argo CD cannot resolve, so it names nothing here either.
+    else (`main~1`, `HEAD^`) Argo CD cannot resolve, so it names nothing here either. `HEAD` is
+    the remote's HEAD as of the last fetch, never the mirror's own (which a fetch does not move).
     """
     if _REVISION_SYNTAX.search(revision):
         return []
-    if revision == "HEAD" or revision.startswith("refs/"):
+    if revision == "HEAD":
+        return [REMOTE_HEAD_REF]
+    if revision.startswith("refs/"):
         return [revision]
     candidates = [f"refs/heads/{revision}", f"refs/tags/{revision}"]
     if _COMMIT_ID_PREFIX.fullmatch(revision):
