@@ -6,6 +6,7 @@ import difflib
 import marshal
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from gitsource.app_types import AppType
@@ -55,7 +56,7 @@ class Mirror:
         self.path = path
         self._commits: dict[str, str] = {}
         self._listings: dict[str, TreeListing] = {}
-        self._discoveries: dict[tuple[str, str], list[tuple[str, AppType]]] = {}
+        self._discoveries: dict[tuple[str, tuple[str, ...], tuple[str, ...]], list[tuple[str, AppType]]] = {}
 
     def __repr__(self) -> str:
         return f"Mirror(url={self.url!r}, path={str(self.path)!r})"
@@ -74,9 +75,14 @@ class Mirror:
         relative = normalize_repo_path(path)
         return listing.is_directory(relative) or listing.is_file(relative)
 
+    def is_file(self, commit: str, path: str) -> bool:
+        """Whether `path` is a file (not a folder) in `commit`."""
+        relative = normalize_repo_path(path)
+        return relative != "." and self._listing(commit).is_file(relative)
+
     def discover(self, commit: str, pattern: str) -> list[str]:
-        """Directories of `commit` matching a glob such as `apps/*` or `envs/*/apps/*`, sorted."""
-        return [directory for directory, _ in self.discover_typed(commit, pattern)]
+        """Folders of `commit` matching a pattern such as `apps/*` or `envs/*/apps/*`, sorted."""
+        return [directory for directory, _ in self.discover_typed(commit, [pattern])]
 
     def detect_type(self, commit: str, path: str) -> AppType:
         listing = self._listing(commit)
@@ -85,13 +91,19 @@ class Mirror:
             raise GitSourceError(self._missing_directory_message(listing, commit, relative))
         return listing.app_type(relative)
 
-    def discover_typed(self, commit: str, pattern: str) -> list[tuple[str, AppType]]:
-        """`discover` and `detect_type` together, from the same single listing of the tree."""
+    def file_names(self, commit: str, path: str) -> list[str]:
+        """Names of the files directly inside the folder `path` at `commit`."""
+        return self._listing(commit).file_names(normalize_repo_path(path))
+
+    def discover_typed(self, commit: str, include: Sequence[str], exclude: Sequence[str] = ()) -> list[tuple[str, AppType]]:
+        """The folders Argo CD's git directory generator yields for these patterns (see
+        `TreeListing.match_folders`), each with its app type, from one listing of the tree."""
         commit_id = self._commit_id(commit)
-        found = self._discoveries.get((commit_id, pattern))
+        key = (commit_id, tuple(include), tuple(exclude))
+        found = self._discoveries.get(key)
         if found is None:
-            found = self._listing(commit_id).match_typed_directories(pattern)
-            self._discoveries[(commit_id, pattern)] = found
+            found = self._listing(commit_id).match_folders(include, exclude)
+            self._discoveries[key] = found
         return list(found)
 
     def _git(self, *arguments: str, stdin: bytes | None = None) -> GitResult:

@@ -67,9 +67,9 @@ def test_a_password_in_plain_text_is_refused():
             "true or false",
         ),
         (
-            {"repository": "apps", "path": "a", "destination": {"namespace": "x"}, "syncPolicy": {"retry": {"limit": -1}}},
+            {"repository": "apps", "path": "a", "destination": {"namespace": "x"}, "syncPolicy": {"retry": {"limit": "3"}}},
             "web.syncPolicy.retry.limit",
-            "",
+            "expected a whole number",
         ),
         (
             {"repository": "apps", "path": "a", "destination": {"namespace": "x"}, "helm": {"valuesObject": {}}},
@@ -104,10 +104,11 @@ def test_one_open_per_repository_and_types_detected_at_the_commit(tmp_path, sour
     cache = CountingCache(tmp_path / "cache")
     resolved = {app.name: app for app in resolve_sources(stack, STACK_FILE, cache).applications}
     assert cache.opened == [source.url]
-    assert resolved["guestbook"].app_type is AppType.HELM
-    assert resolved["all-both"].app_type is AppType.KUSTOMIZE  # Argo CD: the lexically last marker wins
-    assert resolved["all-monitoring"].app_type is AppType.JSONNET
-    assert resolved["all-plain"].commit == source.head() == resolved["plain"].commit
+    (guestbook,) = resolved["guestbook"].sources
+    assert guestbook.app_type is AppType.HELM
+    assert resolved["all-both"].sources[0].app_type is AppType.KUSTOMIZE  # Argo CD: the lexically last marker wins
+    assert resolved["all-monitoring"].sources[0].app_type is AppType.JSONNET
+    assert resolved["all-plain"].sources[0].commit == source.head() == resolved["plain"].sources[0].commit
     assert resolved["all-plain"].settings.destination.namespace == "plain"
     assert len(resolved) == 2 + 8
 

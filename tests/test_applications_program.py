@@ -159,12 +159,22 @@ def test_applications_are_pinned_to_resolved_commits_unless_they_follow_a_branch
 def test_applications_output_has_the_shape_promotion_reads(full_run, source):
     output, secret = full_run.outputs["applications"]
     assert not secret
-    assert sorted(output) == ["guestbook", "podinfo", "prod-api", "prod-web"]  # no chart, no followBranch
+    assert sorted(output) == ["guestbook", "nginx", "plain", "podinfo", "prod-api", "prod-web", "redis"]
     assert output["guestbook"] == {
         "requested": "main",
         "commit": source.head(),
         "repository": source.url,
+        "type": "helm",
         "configPath": ["gitops:applications", "guestbook", "revision"],
+    }
+    # Nothing to promote: a chart version and a branch Argo CD follows have no commit here.
+    assert output["redis"]["commit"] is None and output["redis"]["type"] == "helm"
+    assert output["plain"] == {
+        "requested": "release-1.0",
+        "commit": None,
+        "repository": source.url,
+        "type": "directory",
+        "configPath": ["gitops:applications", "plain", "revision"],
     }
     assert output["prod-api"]["configPath"] == ["gitops:discovery", "envs", "revision"]
     assert json.loads(json.dumps(output)) == output

@@ -208,24 +208,24 @@ def test_empty_remote_can_be_mirrored_but_has_no_revisions(tmp_path):
 def test_a_later_run_reads_a_commits_listing_from_disk_without_asking_git(source, tmp_path, monkeypatch):
     first = RepositoryCache(tmp_path / "cache").open(source.url)
     commit = first.resolve("main")
-    expected = first.discover_typed(commit, "apps/*")
+    expected = first.discover_typed(commit, ["apps/*"])
 
     def no_git_listing(*args, **kwargs):
         raise AssertionError("the tree was listed again")
 
     monkeypatch.setattr("gitsource.mirror.stream_git", no_git_listing)
     later = RepositoryCache(tmp_path / "cache").open(source.url)
-    assert later.discover_typed(commit, "apps/*") == expected
+    assert later.discover_typed(commit, ["apps/*"]) == expected
     assert later.has_path(commit, "apps") and not later.has_path(commit, "missing")
 
 
 def test_a_damaged_stored_listing_is_listed_again(source, tmp_path):
     first = RepositoryCache(tmp_path / "cache").open(source.url)
     commit = first.resolve("main")
-    expected = first.discover_typed(commit, "apps/*")
+    expected = first.discover_typed(commit, ["apps/*"])
     stored = next((first.path / "gitops-listings").iterdir())
     stored.write_bytes(b"\x00 truncated")
-    assert RepositoryCache(tmp_path / "cache").open(source.url).discover_typed(commit, "apps/*") == expected
+    assert RepositoryCache(tmp_path / "cache").open(source.url).discover_typed(commit, ["apps/*"]) == expected
 
 
 def missing_objects(mirror_path: Path) -> set[str]:
