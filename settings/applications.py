@@ -3,7 +3,7 @@
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, PlainValidator, model_validator
 
 from gitsource.errors import GitSourceError
 from gitsource.path_match import compile_path_pattern
@@ -401,7 +401,15 @@ class InfoItem(Settings):
     value: str
 
 
-CascadeDelete = bool | Literal["foreground", "background"]
+def _cascade_delete(value: Any) -> bool | str:
+    # One validator instead of a union: a union would report one error per member.
+    if isinstance(value, bool) or value in ("foreground", "background"):
+        return value
+    shown = f'"{value}"' if isinstance(value, str) else repr(value)
+    raise ValueError(f"expected true, false, foreground or background, got {shown}")
+
+
+CascadeDelete = Annotated[bool | Literal["foreground", "background"], PlainValidator(_cascade_delete)]
 SOURCE_BLOCKS = ("helm", "kustomize", "directory", "plugin")
 
 
