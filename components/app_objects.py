@@ -40,6 +40,9 @@ CASCADE_FINALIZERS = {
     "background": f"{RESOURCES_FINALIZER}/background",
 }
 PART_OF = {"app.kubernetes.io/part-of": "argocd"}
+REPOSITORY_PUBLIC_KEYS = ("url", "type", "name", "project", "enableOCI")
+"""Keys of a repository Secret that say which repository it is and hold no credential: the
+render shows them (the whole `stringData` stays a Pulumi secret in state)."""
 
 
 def _compact(value: Any) -> Any:

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from ops.automation import stack_names
 from ops.program import PROJECT_DIR, run_program
-from ops.render import render
+from ops.render import application_rows, render
 from ops.validate import DEFAULT_KUBERNETES_VERSION, validate_directory
 from settings import SettingsError
 
@@ -46,6 +46,7 @@ def render_command(
         errors.print(f"[red]error:[/] no stack file stacks/Pulumi.{unknown[0]}.yaml (stacks: {', '.join(known)})")
         raise typer.Exit(1)
     table = Table("stack", "objects", "charts", "resources", "problems", title="render")
+    applications = Table("stack", "application", "type", "revision", "commit", title="applications")
     failed = False
     for name in names:
         try:
@@ -60,7 +61,11 @@ def render_command(
             errors.print(f"[red]invalid:[/] {name}: {problem}", highlight=False)
         failed |= bool(problems)
         table.add_row(name, str(count), str(len(rendered.charts)), str(len(run.registrations)), str(len(problems)))
+        for row in application_rows(run):
+            applications.add_row(name, *row)
     console.print(table)
+    if applications.row_count:
+        console.print(applications)
     console.print(f"written to {out}/")
     if failed:
         raise typer.Exit(1)

@@ -166,9 +166,13 @@ def stack(url):
     """
 
 
-@pytest.fixture
-def full_run(tmp_path, source):
-    return run(tmp_path, stack(source.url))
+@pytest.fixture(scope="module")
+def full_run(tmp_path_factory, source):
+    # One program run serves every test that only reads what it registered.
+    directory = tmp_path_factory.mktemp("full")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GITOPS_GIT_CACHE", str(directory / "cache"))
+        return run(directory, stack(source.url))
 
 
 def specs(run):
