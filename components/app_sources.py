@@ -364,7 +364,7 @@ def _value_files_exist(
 ) -> bool:
     """Every Helm value file is there at the commit its source resolved to, unless the source says
     `ignoreMissingValueFiles`. Paths resolve as Argo CD's `ResolveValueFilePathOrUrl` resolves
-    them (util/helm/helm.go): relative to the source's path, `/...` from the repository root,
+    them (argo-cd util/io/path/resolved.go): relative to the source's path, `/...` from the repository root,
     `$ref/...` from the root of the source with that `ref`; URLs are fetched by Argo CD itself, and
     files inside a chart from a Helm repository are not in git, so both are left to it."""
     by_ref = {source.ref: source for source in sources if source.ref is not None}

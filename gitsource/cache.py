@@ -116,9 +116,10 @@ class RepositoryCache:
     def _fetch(self, url: str, path: Path, credentials: Credentials | None, action: str = "fetch") -> None:
         """Bring branches, tags and the remote's HEAD up to date (commits and trees only).
 
-        Argo CD resolves `HEAD` against the remote at every refresh, so the remote's HEAD is
-        fetched every time into REMOTE_HEAD_REF: a remote that switches its default branch is
-        followed on the next run. A remote without a HEAD (empty, or HEAD naming a deleted branch)
+        Argo CD resolves `HEAD` against the remote at every refresh (`nativeGitClient.LsRemote` in
+        argo-cd util/git/client.go reads the remote's refs and follows its HEAD), so the remote's
+        HEAD is fetched every time into REMOTE_HEAD_REF: a remote that switches its default branch
+        is followed on the next run. A remote without a HEAD (empty, or HEAD naming a deleted branch)
         is fetched without it, and HEAD then resolves to nothing.
         """
         with git_auth(url, credentials, self._installation_tokens.token_for) as auth:
