@@ -208,8 +208,6 @@ def _source(source: ResolvedSource) -> dict[str, Any]:
             "plugin": _plugin(settings.plugin) if block == "plugin" else None,
         }
     )
-    if block == "plugin":
-        built["plugin"] = _plugin(settings.plugin)  # an empty `plugin: {}` asks for plugin discovery
     if block == "helm" and settings.helm.values:
         # Chart values are the user's own: `replicas: 0` and `enabled: false` mean something.
         built.setdefault("helm", {})["valuesObject"] = fill_commit(settings.helm.values, source.commit)
@@ -269,13 +267,11 @@ def _directory(directory: DirectorySource) -> dict[str, Any]:
 
 
 def _plugin(plugin: PluginSource) -> dict[str, Any]:
-    return _compact(
-        {
-            "name": plugin.name,
-            "env": [e.model_dump() for e in plugin.env],
-            "parameters": [p.model_dump(exclude_none=True) for p in plugin.parameters],
-        }
-    )
+    return {
+        "name": plugin.name,
+        "env": [e.model_dump() for e in plugin.env],
+        "parameters": [p.model_dump(exclude_none=True) for p in plugin.parameters],
+    }
 
 
 def sync_policy(policy: SyncPolicy | None) -> dict[str, Any] | None:

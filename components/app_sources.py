@@ -208,8 +208,9 @@ class _Mirrors:
 
 def repository_credentials(url: str, repositories: Mapping[str, RepositorySettings]) -> RepositoryCredentials | None:
     """The credentials Argo CD uses for `url`: those of a repository with that URL, else those of the
-    credential template with the longest URL prefix of it. Mirrors `getRepositoryCredentialIndex`
-    (argo-cd util/db/repository_secrets.go), which compares URLs normalised by `NormalizeGitURL`."""
+    credential template with the longest URL prefix of it. Mirrors `getRepositoryIndex` (`SameURL`)
+    and `getRepositoryCredentialIndex` (argo-cd util/db), which compare URLs normalised by
+    `NormalizeGitURL`."""
     wanted = normalize_git_url(url) or url
     for repository in repositories.values():
         if not repository.credential_template and repository.credentials is not None:
@@ -317,11 +318,12 @@ def _resolve_source(
 
 def explicit_block(source: SourceFields) -> str | None:
     """The tool block Argo CD sees on this source: a block that holds nothing is dropped before
-    Argo CD reads it (and Argo CD's `IsZero` ignores it anyway), so it decides nothing."""
+    Argo CD reads it (and Argo CD's `NormalizeSource` drops a block whose `IsZero` is true
+    anyway), so it decides nothing."""
     block = source.block
     if block is None:
         return None
-    if block != "plugin" and not getattr(source, block).model_dump(exclude_defaults=True):
+    if not getattr(source, block).model_dump(exclude_defaults=True):
         return None
     return block
 

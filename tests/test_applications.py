@@ -4,7 +4,7 @@ import pytest
 from pydantic import SecretStr
 
 from components.app_objects import app_project, application, repository_secret
-from components.app_sources import resolve_sources
+from components.app_sources import repository_credentials, resolve_sources
 from components.ownership import PATCH_FORCE
 from gitsource import AppType, RepositoryCache
 from settings import SettingsError, parse_settings
@@ -210,3 +210,23 @@ def test_application_pins_the_commit_and_emits_only_what_is_set(tmp_path, source
             "destination": {"server": "https://kubernetes.default.svc", "namespace": "web"},
         },
     }
+
+
+def test_credentials_for_a_url_are_chosen_once_as_argo_cd_chooses_them():
+    repositories = {
+        name: RepositorySettings.model_validate(raw)
+        for name, raw in {
+            "acme": {"url": "https://GitHub.com/Acme", "credentialTemplate": True, "credentials": {"password": "org"}},
+            "team": {"url": "https://github.com/acme/team", "credentialTemplate": True, "credentials": {"password": "team"}},
+            "own": {"url": "https://github.com/acme/team/api.git", "credentials": {"password": "own"}},
+        }.items()
+    }
+
+    def password(url):
+        credentials = repository_credentials(url, repositories)
+        return None if credentials is None else credentials.password.get_secret_value()
+
+    assert password("https://github.com/acme/team/API") == "own"  # its own, compared normalised
+    assert password("https://github.com/acme/team/web.git") == "team"  # the longest template prefix
+    assert password("https://github.com/acme/other") == "org"
+    assert password("https://gitlab.com/acme/x") is None
