@@ -5,8 +5,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, PlainValidator, model_validator
 
-from gitsource.errors import GitSourceError
-from gitsource.path_match import compile_path_pattern
 from settings.argocd_formats import BackoffDuration, GoDuration, HelmReleaseName, KustomizeImage, SyncOption
 from settings.base import KubernetesName, Secret, Settings
 from settings.path_templates import NAME_PLACEHOLDER, template_problem
@@ -45,6 +43,10 @@ def _folder_pattern(value: str) -> str:
     # so "./apps/*" or "apps/*/" would silently match nothing there.
     if value.startswith(("./", "/")) or value.endswith("/") or value in ("", "."):
         raise ValueError(f"{value!r}: write a folder pattern relative to the repository root, like apps/* (no ./ or trailing /)")
+    # Imported here: the git layer (and GitPython) loads only for stacks that discover.
+    from gitsource import GitSourceError
+    from gitsource.path_match import compile_path_pattern
+
     try:
         compile_path_pattern(value)
     except GitSourceError as error:
