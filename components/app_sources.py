@@ -362,7 +362,12 @@ def _commit(repository: str, revision: str, key: str, mirrors: _Mirrors, problem
 
 
 def _value_files_exist(
-    sources: list[ResolvedSource], key: str, multi_source: bool, mirrors: _Mirrors, problems: _Problems
+    sources: list[ResolvedSource],
+    key: str,
+    multi_source: bool,
+    mirrors: _Mirrors,
+    problems: _Problems,
+    folder: str | None = None,
 ) -> bool:
     """Every Helm value file is there at the commit its source resolved to, unless the source says
     `ignoreMissingValueFiles`. Paths resolve as Argo CD's `ResolveValueFilePathOrUrl` resolves
@@ -370,6 +375,7 @@ def _value_files_exist(
     `$ref/...` from the root of the source with that `ref`; URLs are fetched by Argo CD itself, and
     files inside a chart from a Helm repository are not in git, so both are left to it."""
     by_ref = {source.ref: source for source in sources if source.ref is not None}
+    where = "" if folder is None else f"folder {folder}: "
     ok = True
     for index, source in enumerate(sources):
         helm = source.settings.helm
@@ -388,22 +394,34 @@ def _value_files_exist(
                 base = "" if value_file.startswith("/") else (source.settings.path or "")
                 relative = posixpath.normpath(posixpath.join(base, value_file.lstrip("/")))
             if owner.repository_type != "git" or owner.commit is None:
-                problems.add(f"{source_key}.helm.valueFiles", f"{value_file!r}: ref {ref!r} is not a git source")
+                problems.add(f"{source_key}.helm.valueFiles", f"{where}{value_file!r}: ref {ref!r} is not a git source")
                 ok = False
                 continue
             if relative.startswith("../") or relative == "..":
-                problems.add(f"{source_key}.helm.valueFiles", f"{value_file!r} points outside the repository")
+                problems.add(f"{source_key}.helm.valueFiles", f"{where}{value_file!r} points outside the repository")
                 ok = False
                 continue
             mirror = mirrors.open(owner.repository)
             if not mirror.is_file(owner.commit, relative):
                 problems.add(
                     f"{source_key}.helm.valueFiles",
-                    f"{value_file!r} does not exist in {owner.repository_url} at {owner.commit[:12]} ({owner.requested}); "
+                    f"{where}{value_file!r} does not exist in {owner.repository_url} at {owner.commit[:12]} ({owner.requested}); "
                     "set ignoreMissingValueFiles: true if that is expected",
                 )
                 ok = False
     return ok
+
+
+_SHARED_FIELDS = (
+    "project",
+    "labels",
+    "annotations",
+    "sync_policy",
+    "ignore_differences",
+    "cascade_delete",
+    "revision_history_limit",
+    "info",
+)
 
 
 def _discover(
@@ -464,22 +482,10 @@ def _discover(
             **{field_name: getattr(entry, field_name) for field_name in _SHARED_FIELDS},
         )
         source = _source(app, repository, commit, app_type, config_path)
-        if not _value_files_exist([source], f"{key} (folder {folder})", False, mirrors, problems):
+        if not _value_files_exist([source], key, False, mirrors, problems, folder=folder):
             continue
         discovered.append(_resolved(name, app, [source], settings))
     return discovered
-
-
-_SHARED_FIELDS = (
-    "project",
-    "labels",
-    "annotations",
-    "sync_policy",
-    "ignore_differences",
-    "cascade_delete",
-    "revision_history_limit",
-    "info",
-)
 
 
 def _valid(field: str, value: str) -> bool:

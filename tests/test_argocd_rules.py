@@ -331,3 +331,14 @@ def test_kustomize_images_are_checked(image, valid):
     else:
         (line,) = settings_problems(raw)
         assert line.startswith("gitops:applications.web.kustomize.images.0: ") and "not a Kustomize image override" in line
+
+
+def test_discovery_helm_defaults_check_each_folders_value_files(tmp_path, source):
+    missing = problems(tmp_path, discovery(source, path="charts/*", helm={"valueFiles": ["ci/values.yaml", "values-prod.yaml"]}))
+    assert missing == [
+        f"gitops:discovery.all.helm.valueFiles: folder charts/{chart}: 'values-prod.yaml' does not exist in {source.url} "
+        f"at {source.head()[:12]} (HEAD); set ignoreMissingValueFiles: true if that is expected"
+        for chart in ("nginx", "redis")
+    ]
+    # Kustomize and plain folders do not take the Helm defaults.
+    assert resolve(tmp_path, discovery(source, paths=["apps/guestbook", "apps/hub"], helm={"valueFiles": ["values-prod.yaml"]}))
