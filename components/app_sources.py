@@ -256,19 +256,19 @@ def _repository(name: str, key: str, settings: StackSettings, problems: _Problem
 def _resolve_application(
     name: str, app: ApplicationSettings, key: str, settings: StackSettings, mirrors: _Mirrors, problems: _Problems
 ) -> ResolvedApplication | None:
-    sources: list[ResolvedSource] = []
+    sources: list[ResolvedSource | None] = []
     for index, source in enumerate(app.source_list()):
         if app.sources:
             source_key, config_path = f"{key}.sources[{index}]", (APPLICATIONS_KEY, name, "sources", index, "revision")
         else:
             source_key, config_path = key, (APPLICATIONS_KEY, name, "revision")
-        resolved = _resolve_source(source, source_key, config_path, settings, mirrors, problems)
-        if resolved is None:
-            return None
-        sources.append(resolved)
-    if not _value_files_exist(sources, key, bool(app.sources), mirrors, problems):
+        sources.append(_resolve_source(source, source_key, config_path, settings, mirrors, problems))
+    resolved = [source for source in sources if source is not None]
+    if len(resolved) < len(sources):
+        return None  # each failed source said why
+    if not _value_files_exist(resolved, key, bool(app.sources), mirrors, problems):
         return None
-    return _resolved(name, app, sources, settings)
+    return _resolved(name, app, resolved, settings)
 
 
 def _resolve_source(

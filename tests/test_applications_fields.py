@@ -413,3 +413,22 @@ def test_multi_source_settings_are_checked_when_loading():
         "stacks/Pulumi.dev.yaml: gitops:applications.a: with sources, set repository inside each source",
         "stacks/Pulumi.dev.yaml: gitops:applications.b: '$vals/v.yaml' names ref 'vals', which no source of this application has",
     ]
+
+
+def test_every_failing_source_of_an_application_is_reported(tmp_path, source):
+    body = f"""
+    gitops:repositories:
+      apps: {{url: "{source.url}"}}
+    gitops:applications:
+      pair:
+        sources:
+          - {{repository: apps, path: apps/nowhere, revision: release}}
+          - {{repository: apps, path: apps/plain, revision: mian}}
+        destination: {{namespace: pair}}
+    """
+    with pytest.raises(SettingsError) as raised:
+        run(tmp_path, body)
+    assert [line.split(": ")[1] for line in str(raised.value).splitlines()] == [
+        "gitops:applications.pair.sources[0].path",
+        "gitops:applications.pair.sources[1].revision",
+    ]
