@@ -114,7 +114,7 @@ def main() -> None:
             cold_cache = RepositoryCache(scratch_path / f"cold-{run}")
             cold_open.append(timed(lambda cache=cold_cache: cache.open(url)))
             cold_mirror = cold_cache.open(url)
-            cold_discovery.append(timed(lambda m=cold_mirror: m.discover_typed(m.resolve("main"), "apps/*")))
+            cold_discovery.append(timed(lambda m=cold_mirror: m.discover_typed(m.resolve("main"), ["apps/*"])))
 
         # ls-tree and each warm step are timed in turn within every run, so that both see the
         # same machine load; the ratio column is the median of the per-run ratios.
@@ -126,10 +126,10 @@ def main() -> None:
             warm_mirror = warm_cache.open(url)
             warm_resolve.append(timed(lambda m=warm_mirror: m.resolve("main")))
             shutil.rmtree(warm_mirror.path / LISTINGS_DIRECTORY, ignore_errors=True)  # first run for this commit
-            warm_first.append(timed(lambda m=warm_mirror: m.discover_typed(commit, "apps/*")))
-            warm_memoized.append(timed(lambda m=warm_mirror: m.discover_typed(commit, "apps/*")))
+            warm_first.append(timed(lambda m=warm_mirror: m.discover_typed(commit, ["apps/*"])))
+            warm_memoized.append(timed(lambda m=warm_mirror: m.discover_typed(commit, ["apps/*"])))
             stored = Mirror(url, mirror.path)  # a later run: the commit's listing is on disk
-            warm_stored.append(timed(lambda m=stored: m.discover_typed(commit, "apps/*")))
+            warm_stored.append(timed(lambda m=stored: m.discover_typed(commit, ["apps/*"])))
 
         # The same listing and discovery with no fetch in between: a fresh Mirror object (nothing
         # memoized) timed right after an ls-tree of the same commit.
@@ -138,9 +138,9 @@ def main() -> None:
             steady_ls_tree.append(timed(run_ls_tree))
             shutil.rmtree(mirror.path / LISTINGS_DIRECTORY, ignore_errors=True)
             fresh = Mirror(url, mirror.path)
-            steady_first.append(timed(lambda m=fresh: m.discover_typed(commit, "apps/*")))
+            steady_first.append(timed(lambda m=fresh: m.discover_typed(commit, ["apps/*"])))
 
-        apps = RepositoryCache(warm_root).open(url).discover_typed(commit, "apps/*")
+        apps = RepositoryCache(warm_root).open(url).discover_typed(commit, ["apps/*"])
 
     types = ", ".join(f"{app_type.value} {count}" for app_type, count in sorted(Counter(t for _, t in apps).items()))
 

@@ -1,29 +1,39 @@
 """Resolve what each Application deploys, before any resource exists: revisions to commits, paths
-checked at those commits, discovery expanded into applications, projects' rules enforced.
+and value files checked at those commits, discovery expanded into applications, projects' rules
+enforced the way Argo CD enforces them.
 
 Every problem is collected and raised as one SettingsError, one line per problem, so a stack file
 with three mistakes is fixed in one round.
 """
 
-import fnmatch
+from __future__ import annotations
+
 import posixpath
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from components.project_permissions import Destination, destination_permitted, normalize_git_url, source_permitted
 from gitsource import AppType, Credentials, GitSourceError, Mirror, RepositoryCache
+from gitsource.app_types import marker_types
 from settings.applications import (
+    COMMIT_PLACEHOLDER,
     DEFAULT_PROJECT,
-    NAME_PLACEHOLDER,
     ApplicationDestination,
     ApplicationSettings,
+    CascadeDelete,
     DiscoverySettings,
+    ProjectSettings,
     RepositoryCredentials,
     RepositorySettings,
+    SourceFields,
+    values_ref,
 )
+from settings.argocd_formats import application_name
 from settings.errors import SettingsError, did_you_mean
 from settings.load import PROJECT
+from settings.path_templates import fill_template
 from settings.stack import StackSettings
 
 APPLICATIONS_KEY = f"{PROJECT}:applications"
@@ -31,22 +41,23 @@ DISCOVERY_KEY = f"{PROJECT}:discovery"
 REPOSITORIES_KEY = f"{PROJECT}:repositories"
 PROJECTS_KEY = f"{PROJECT}:projects"
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_REMOTE_VALUE_FILE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
-# Which settings block fits which detected type: Argo CD treats a source with a `helm` block as a
-# Helm app whatever the folder holds, so a mismatch would fail only at sync time.
-_BLOCK_FOR_TYPE = {
-    AppType.HELM: "helm",
-    AppType.KUSTOMIZE: "kustomize",
-    AppType.DIRECTORY: "directory",
-    AppType.JSONNET: "directory",
+# The tool each block asks for. Argo CD renders a source with an explicit (non-empty) block with
+# that tool whatever discovery would say, so the folder must hold that tool's marker file.
+_TYPES_FOR_BLOCK = {
+    "helm": {AppType.HELM},
+    "kustomize": {AppType.KUSTOMIZE},
+    "directory": {AppType.DIRECTORY, AppType.JSONNET},
 }
+ConfigPath = tuple[str | int, ...]
 
 
 @dataclass(frozen=True)
-class ResolvedApplication:
-    name: str
-    settings: ApplicationSettings
-    """The application's settings; for a discovered one, built from its discovery entry."""
+class ResolvedSource:
+    """One source of an Application, with the commit and type it resolved to."""
+
+    settings: SourceFields
     repository: str
     """Name of the repository in `gitops:repositories`."""
     repository_url: str
@@ -55,8 +66,8 @@ class ResolvedApplication:
     commit: str | None
     """The 40-hex commit `revision` resolved to; None for a chart from a Helm repository."""
     app_type: AppType | None
-    cascade_delete: bool
-    config_path: tuple[str, str, str]
+    """The tool Argo CD renders the source with; None for a source that only lends files (`ref`)."""
+    config_path: ConfigPath
     """Where `revision` is set in the stack file, for the promotion command."""
 
     @property
@@ -64,14 +75,52 @@ class ResolvedApplication:
         return self.settings.revision
 
     @property
+    def pinned(self) -> bool:
+        return self.commit is not None and not self.settings.follow_branch
+
+    @property
     def target_revision(self) -> str:
-        if self.commit is None or self.settings.follow_branch:
-            return self.settings.revision
-        return self.commit
+        return self.commit if self.pinned else self.settings.revision
+
+    @property
+    def ref(self) -> str | None:
+        return getattr(self.settings, "ref", None)
+
+    def summary(self) -> dict[str, Any]:
+        """What the source asked for and what it runs (one entry of the `applications` output)."""
+        entry = {
+            "requested": self.requested,
+            "commit": self.commit if self.pinned else None,
+            "repository": self.repository_url,
+            "type": None if self.app_type is None else str(self.app_type),
+            "configPath": list(self.config_path),
+        }
+        if self.ref is not None:
+            entry["ref"] = self.ref
+        return entry
+
+
+@dataclass(frozen=True)
+class ResolvedApplication:
+    name: str
+    settings: ApplicationSettings
+    """The application's settings; for a discovered one, built from its discovery entry."""
+    sources: tuple[ResolvedSource, ...]
+    cascade_delete: CascadeDelete
+    """False, or the deletion Argo CD runs: True (its default), "foreground" or "background"."""
+
+    @property
+    def multi_source(self) -> bool:
+        return bool(self.settings.sources)
 
     @property
     def pinned(self) -> bool:
-        return self.commit is not None and not self.settings.follow_branch
+        return any(source.pinned for source in self.sources)
+
+    def summary(self) -> dict[str, Any]:
+        if self.multi_source:
+            return {"sources": [source.summary() for source in self.sources]}
+        return self.sources[0].summary()
 
 
 @dataclass(frozen=True)
@@ -79,18 +128,10 @@ class ResolvedSources:
     applications: tuple[ResolvedApplication, ...]
 
     def revisions(self) -> dict[str, dict[str, Any]]:
-        """The `applications` stack output: what each pinned git application runs, and where its
-        revision is configured. Charts and applications following a branch have nothing to promote."""
-        return {
-            app.name: {
-                "requested": app.requested,
-                "commit": app.commit,
-                "repository": app.repository_url,
-                "configPath": list(app.config_path),
-            }
-            for app in self.applications
-            if app.pinned
-        }
+        """The `applications` stack output: for every application, what each source asked for, the
+        commit it runs (null for a chart or a source following its branch), the tool that renders
+        it, and where its revision is configured (what `python -m ops promote` rewrites)."""
+        return {app.name: app.summary() for app in self.applications}
 
 
 class _Problems:
@@ -126,7 +167,10 @@ def resolve_sources(settings: StackSettings, stack_file: str, cache: RepositoryC
             folder = resolved.settings.path
             if resolved.name in defined_by:
                 other = defined_by[resolved.name]
-                problems.add(key, f'application "{resolved.name}" from folder {folder} is already defined by {other}')
+                hint = ""
+                if other.startswith(key):
+                    hint = ' (a name template such as "{path[1]}-{name}" or "{path.normalized}" tells them apart)'
+                problems.add(key, f'application "{resolved.name}" from folder {folder} is already defined by {other}{hint}')
                 continue
             defined_by[resolved.name] = f"{key} (folder {folder})"
             candidates.append((resolved, key))
@@ -150,8 +194,9 @@ class _Mirrors:
             if self._cache is None:
                 self._cache = RepositoryCache()
             repository = self._repositories[name]
+            credentials = repository_credentials(repository.url, self._repositories)
             try:
-                self._opened[name] = self._cache.open(repository.url, _git_credentials(name, self._repositories))
+                self._opened[name] = self._cache.open(repository.url, credentials and to_git_credentials(credentials))
             except GitSourceError as error:
                 self._opened[name] = error
         result = self._opened[name]
@@ -160,16 +205,24 @@ class _Mirrors:
         return result
 
 
-def _git_credentials(name: str, repositories: dict[str, RepositorySettings]) -> Credentials | None:
-    """The repository's own credentials, else those of the longest credential template covering it
-    (Argo CD's own rule for repo-creds)."""
-    repository = repositories[name]
-    credentials = repository.credentials
-    if credentials is None:
-        templates = [r for r in repositories.values() if r.credential_template and repository.url.startswith(r.url.rstrip("/"))]
-        if templates:
-            credentials = max(templates, key=lambda r: len(r.url)).credentials
-    return None if credentials is None else to_git_credentials(credentials)
+def repository_credentials(url: str, repositories: Mapping[str, RepositorySettings]) -> RepositoryCredentials | None:
+    """The credentials Argo CD uses for `url`: those of a repository with that URL, else those of the
+    credential template with the longest URL prefix of it. Mirrors `getRepositoryIndex` (`SameURL`)
+    and `getRepositoryCredentialIndex` (argo-cd util/db), which compare URLs normalised by
+    `NormalizeGitURL`."""
+    wanted = normalize_git_url(url) or url
+    for repository in repositories.values():
+        if not repository.credential_template and repository.credentials is not None:
+            if (normalize_git_url(repository.url) or repository.url) == wanted:
+                return repository.credentials
+    best: RepositorySettings | None = None
+    best_length = 0
+    for repository in repositories.values():
+        if repository.credential_template:
+            prefix = normalize_git_url(repository.url) or repository.url
+            if wanted.startswith(prefix) and len(prefix) > best_length:
+                best, best_length = repository, len(prefix)
+    return None if best is None else best.credentials
 
 
 def to_git_credentials(credentials: RepositoryCredentials) -> Credentials:
@@ -202,37 +255,98 @@ def _repository(name: str, key: str, settings: StackSettings, problems: _Problem
 def _resolve_application(
     name: str, app: ApplicationSettings, key: str, settings: StackSettings, mirrors: _Mirrors, problems: _Problems
 ) -> ResolvedApplication | None:
-    repository = _repository(app.repository, key, settings, problems)
+    sources: list[ResolvedSource | None] = []
+    for index, source in enumerate(app.source_list()):
+        if app.sources:
+            source_key, config_path = f"{key}.sources[{index}]", (APPLICATIONS_KEY, name, "sources", index, "revision")
+        else:
+            source_key, config_path = key, (APPLICATIONS_KEY, name, "revision")
+        sources.append(_resolve_source(source, source_key, config_path, settings, mirrors, problems))
+    resolved = [source for source in sources if source is not None]
+    if len(resolved) < len(sources):
+        return None  # each failed source said why
+    if not _value_files_exist(resolved, key, bool(app.sources), mirrors, problems):
+        return None
+    return _resolved(name, app, resolved, settings)
+
+
+def _resolve_source(
+    source: SourceFields,
+    key: str,
+    config_path: ConfigPath,
+    settings: StackSettings,
+    mirrors: _Mirrors,
+    problems: _Problems,
+) -> ResolvedSource | None:
+    repository = _repository(source.repository, key, settings, problems)
     if repository is None:
         return None
     if repository.type == "helm":
-        if app.chart is None:
-            problems.add(f"{key}.path", f'repository "{app.repository}" is a Helm repository: set chart, not path')
+        if source.path is not None or (source.chart is None and getattr(source, "ref", None) is not None):
+            field = "path" if source.path is not None else "ref"
+            problems.add(f"{key}.{field}", f'repository "{source.repository}" is a Helm repository: set chart, not {field}')
             return None
-        if app.kustomize or app.directory:
+        if source.kustomize or source.directory or source.plugin:
             problems.add(key, "a chart from a Helm repository takes helm settings only")
             return None
-        return _resolved(name, app, repository, None, AppType.HELM, (APPLICATIONS_KEY, name, "revision"), settings)
-    if app.path is None:
-        problems.add(f"{key}.chart", f'repository "{app.repository}" is a git repository: set path, not chart')
+        return _source(source, repository, None, AppType.HELM, config_path)
+    if source.chart is not None:
+        problems.add(f"{key}.chart", f'repository "{source.repository}" is a git repository: set path, not chart')
         return None
-    commit = _commit(app.repository, app.revision, key, mirrors, problems)
+    commit = _commit(source.repository, source.revision, key, mirrors, problems)
     if commit is None:
         return None
-    mirror = mirrors.open(app.repository)
+    if source.path is None:  # only lends its files to other sources (`ref`)
+        return _source(source, repository, commit, None, config_path)
+    mirror = mirrors.open(source.repository)
     try:
-        if not mirror.has_path(commit, app.path):
-            problems.add(f"{key}.path", f'"{app.path}" does not exist in {repository.url} at {commit[:12]} ({app.revision})')
+        # An absolute path or one leaving the repository is a GitSourceError, not a missing path.
+        if not mirror.has_path(commit, source.path):
+            where = f"{repository.url} at {commit[:12]} ({source.revision})"
+            problems.add(f"{key}.path", f'"{source.path}" does not exist in {where}')
             return None
-        app_type = mirror.detect_type(commit, app.path)
+        detected = mirror.detect_type(commit, source.path)
     except GitSourceError as error:
         problems.add(f"{key}.path", str(error))
         return None
-    block = next((b for b in ("helm", "kustomize", "directory") if getattr(app, b) is not None), None)
-    if block is not None and block != _BLOCK_FOR_TYPE[app_type]:
-        problems.add(f"{key}.{block}", f'"{app.path}" holds a {app_type} application at {commit[:12]}, not {block}')
+    app_type = _rendering_type(source, detected, lambda: marker_types(mirror.file_names(commit, source.path)))
+    if app_type is None:
+        block = explicit_block(source)
+        problems.add(f"{key}.{block}", f'"{source.path}" holds a {detected} application at {commit[:12]}, not {block}')
         return None
-    return _resolved(name, app, repository, commit, app_type, (APPLICATIONS_KEY, name, "revision"), settings)
+    return _source(source, repository, commit, app_type, config_path)
+
+
+def explicit_block(source: SourceFields) -> str | None:
+    """The tool block Argo CD sees on this source: a block that holds nothing is dropped before
+    Argo CD reads it (and Argo CD's `NormalizeSource` drops a block whose `IsZero` is true
+    anyway), so it decides nothing."""
+    block = source.block
+    if block is None:
+        return None
+    if not getattr(source, block).model_dump(exclude_defaults=True):
+        return None
+    return block
+
+
+def _rendering_type(source: SourceFields, detected: AppType, markers: Callable[[], set[AppType]]) -> AppType | None:
+    """The tool Argo CD renders the folder with; None when the folder's explicit block cannot work
+    there (a `helm` block on a folder without a Chart.yaml).
+
+    Mirrors `GetAppSourceType` (argo-cd reposerver/repository/repository.go): an explicit block
+    wins, otherwise `discovery.go` decides (the lexically last marker file).
+    """
+    block = explicit_block(source)
+    if block is None:
+        return detected
+    if block == "plugin":
+        return AppType.PLUGIN
+    if detected in _TYPES_FOR_BLOCK[block]:
+        return detected
+    wanted = next(iter(_TYPES_FOR_BLOCK[block]))
+    if block != "directory" and wanted in markers():
+        return wanted  # both Chart.yaml and kustomization.yaml: the block chooses
+    return None
 
 
 def _commit(repository: str, revision: str, key: str, mirrors: _Mirrors, problems: _Problems) -> str | None:
@@ -248,6 +362,69 @@ def _commit(repository: str, revision: str, key: str, mirrors: _Mirrors, problem
         return None
 
 
+def _value_files_exist(
+    sources: list[ResolvedSource],
+    key: str,
+    multi_source: bool,
+    mirrors: _Mirrors,
+    problems: _Problems,
+    folder: str | None = None,
+) -> bool:
+    """Every Helm value file is there at the commit its source resolved to, unless the source says
+    `ignoreMissingValueFiles`. Paths resolve as Argo CD's `ResolveValueFilePathOrUrl` resolves
+    them (argo-cd util/io/path/resolved.go): relative to the source's path, `/...` from the repository root,
+    `$ref/...` from the root of the source with that `ref`; URLs are fetched by Argo CD itself, and
+    files inside a chart from a Helm repository are not in git, so both are left to it."""
+    by_ref = {source.ref: source for source in sources if source.ref is not None}
+    where = "" if folder is None else f"folder {folder}: "
+    ok = True
+    for index, source in enumerate(sources):
+        helm = source.settings.helm
+        if helm is None or helm.ignore_missing_value_files:
+            continue
+        source_key = f"{key}.sources[{index}]" if multi_source else key
+        for value_file in helm.value_files:
+            ref = values_ref(value_file)
+            if ref is not None:
+                owner = by_ref[ref]
+                relative = value_file.split("/", 1)[1] if "/" in value_file else ""
+            elif _REMOTE_VALUE_FILE.match(value_file) or source.repository_type == "helm":
+                continue
+            else:
+                owner = source
+                base = "" if value_file.startswith("/") else (source.settings.path or "")
+                relative = posixpath.normpath(posixpath.join(base, value_file.lstrip("/")))
+            if owner.repository_type != "git" or owner.commit is None:
+                problems.add(f"{source_key}.helm.valueFiles", f"{where}{value_file!r}: ref {ref!r} is not a git source")
+                ok = False
+                continue
+            if relative.startswith("../") or relative == "..":
+                problems.add(f"{source_key}.helm.valueFiles", f"{where}{value_file!r} points outside the repository")
+                ok = False
+                continue
+            mirror = mirrors.open(owner.repository)
+            if not mirror.is_file(owner.commit, relative):
+                problems.add(
+                    f"{source_key}.helm.valueFiles",
+                    f"{where}{value_file!r} does not exist in {owner.repository_url} at {owner.commit[:12]} ({owner.requested}); "
+                    "set ignoreMissingValueFiles: true if that is expected",
+                )
+                ok = False
+    return ok
+
+
+_SHARED_FIELDS = (
+    "project",
+    "labels",
+    "annotations",
+    "sync_policy",
+    "ignore_differences",
+    "cascade_delete",
+    "revision_history_limit",
+    "info",
+)
+
+
 def _discover(
     entry_name: str, entry: DiscoverySettings, key: str, settings: StackSettings, mirrors: _Mirrors, problems: _Problems
 ) -> list[ResolvedApplication]:
@@ -261,63 +438,102 @@ def _discover(
     if commit is None:
         return []
     try:
-        found = mirrors.open(entry.repository).discover_typed(commit, entry.path)
+        found = mirrors.open(entry.repository).discover_typed(commit, entry.patterns, entry.exclude)
     except GitSourceError as error:
         problems.add(f"{key}.path", str(error))
         return []
+    field = "path" if entry.path is not None else "paths"
     if not found:
-        problems.add(f"{key}.path", f'"{entry.path}" matches no folder in {repository.url} at {commit[:12]} ({entry.revision})')
+        shown = " or ".join(f'"{pattern}"' for pattern in entry.patterns)
+        excluded = " once exclude is applied" if entry.exclude else ""
+        problems.add(
+            f"{key}.{field}", f"{shown} matches no folder{excluded} in {repository.url} at {commit[:12]} ({entry.revision})"
+        )
         return []
     discovered = []
+    config_path = (DISCOVERY_KEY, entry_name, "revision")
     for folder, app_type in found:
-        base = posixpath.basename(folder.rstrip("/"))
-        name = entry.name.replace(NAME_PLACEHOLDER, base)
-        namespace = entry.destination.namespace.replace(NAME_PLACEHOLDER, base)
+        try:
+            name = fill_template(entry.name, folder)
+            namespace = fill_template(entry.destination.namespace, folder)
+        except KeyError as missing:
+            problems.add(f"{key}.name", f"folder {folder} has no {{{missing.args[0]}}}: it is not that deep")
+            continue
         bad = [
-            (field, value)
-            for field, value in (("name", name), ("destination.namespace", namespace))
-            if not _DNS_LABEL.match(value)
+            (field_name, value)
+            for field_name, value in (("name", name), ("destination.namespace", namespace))
+            if not _valid(field_name, value)
         ]
         if bad:
-            for field, value in bad:
-                problems.add(f"{key}.{field}", f'folder {folder} gives "{value}", not a valid Kubernetes name')
+            for field_name, value in bad:
+                problems.add(f"{key}.{field_name}", f'folder {folder} gives "{value}", not a valid Kubernetes name')
             continue
+        blocks = {
+            "helm": entry.helm if app_type is AppType.HELM else None,
+            "kustomize": entry.kustomize if app_type is AppType.KUSTOMIZE else None,
+            "directory": entry.directory if app_type in (AppType.DIRECTORY, AppType.JSONNET) else None,
+        }
         app = ApplicationSettings(
             repository=entry.repository,
             path=folder,
             revision=entry.revision,
             follow_branch=entry.follow_branch,
             destination=ApplicationDestination(server=entry.destination.server, name=entry.destination.name, namespace=namespace),
-            project=entry.project,
-            sync_policy=entry.sync_policy,
-            ignore_differences=entry.ignore_differences,
-            cascade_delete=entry.cascade_delete,
+            **blocks,
+            **{field_name: getattr(entry, field_name) for field_name in _SHARED_FIELDS},
         )
-        discovered.append(_resolved(name, app, repository, commit, app_type, (DISCOVERY_KEY, entry_name, "revision"), settings))
+        source = _source(app, repository, commit, app_type, config_path)
+        if not _value_files_exist([source], key, False, mirrors, problems, folder=folder):
+            continue
+        discovered.append(_resolved(name, app, [source], settings))
     return discovered
 
 
-def _resolved(
-    name: str,
-    app: ApplicationSettings,
+def _valid(field: str, value: str) -> bool:
+    if field == "name":
+        try:
+            application_name(value)
+        except ValueError:
+            return False
+        return True
+    return bool(_DNS_LABEL.match(value))
+
+
+def _source(
+    source: SourceFields,
     repository: RepositorySettings,
     commit: str | None,
     app_type: AppType | None,
-    config_path: tuple[str, str, str],
-    settings: StackSettings,
-) -> ResolvedApplication:
-    cascade = (not settings.production) if app.cascade_delete is None else app.cascade_delete
-    return ResolvedApplication(
-        name=name,
-        settings=app,
-        repository=app.repository,
+    config_path: ConfigPath,
+) -> ResolvedSource:
+    return ResolvedSource(
+        settings=source,
+        repository=source.repository,
         repository_url=argocd_repository_url(repository),
         repository_type=repository.type,
         commit=commit,
         app_type=app_type,
-        cascade_delete=cascade,
         config_path=config_path,
     )
+
+
+def _resolved(name: str, app: ApplicationSettings, sources: list[ResolvedSource], settings: StackSettings) -> ResolvedApplication:
+    cascade = (not settings.production) if app.cascade_delete is None else app.cascade_delete
+    return ResolvedApplication(name=name, settings=app, sources=tuple(sources), cascade_delete=cascade)
+
+
+def fill_commit(value: Any, commit: str | None) -> Any:
+    """`value` with `{commit}` in every string replaced by `commit` (app of apps: a parent passes
+    the commit it is pinned to down to the Applications its chart renders)."""
+    if commit is None:
+        return value
+    if isinstance(value, str):
+        return value.replace(COMMIT_PLACEHOLDER, commit)
+    if isinstance(value, dict):
+        return {key: fill_commit(item, commit) for key, item in value.items()}
+    if isinstance(value, list):
+        return [fill_commit(item, commit) for item in value]
+    return value
 
 
 def argocd_repository_url(repository: RepositorySettings) -> str:
@@ -328,8 +544,14 @@ def argocd_repository_url(repository: RepositorySettings) -> str:
 
 
 def project_source_repos(source_repos: Iterable[str], repositories: dict[str, RepositorySettings]) -> list[str]:
-    """A project's sourceRepos with repository names replaced by their URLs."""
-    return [argocd_repository_url(repositories[entry]) if entry in repositories else entry for entry in source_repos]
+    """A project's sourceRepos with repository names (also after a `!`) replaced by their URLs."""
+    resolved = []
+    for entry in source_repos:
+        denied = entry.startswith("!")
+        name = entry.removeprefix("!")
+        url = argocd_repository_url(repositories[name]) if name in repositories else name
+        resolved.append(("!" if denied else "") + url)
+    return resolved
 
 
 def _check_project(app: ResolvedApplication, key: str, settings: StackSettings, problems: _Problems) -> None:
@@ -340,21 +562,18 @@ def _check_project(app: ResolvedApplication, key: str, settings: StackSettings, 
             problems.add(f"{key}.project", f'unknown project "{project_name}"{did_you_mean(project_name, settings.projects)}')
         return  # Argo CD's built-in `default` project allows every source and destination.
     destination = app.settings.destination
-    if not any(_destination_allowed(destination, allowed) for allowed in project.destinations):
+    if _destination_permitted(destination, project) is False:
         where = destination.name if destination.name is not None else destination.effective_server
         problems.add(
             f"{key}.destination",
             f'{where} namespace "{destination.namespace}" is outside the destinations of project "{project_name}"',
         )
     repos = project_source_repos(project.source_repos, settings.repositories)
-    if not any(fnmatch.fnmatchcase(app.repository_url, pattern) for pattern in repos):
-        problems.add(f"{key}.repository", f'{app.repository_url} is not among the sourceRepos of project "{project_name}"')
+    for source in app.sources:
+        if source_permitted(source.repository_url, repos) is False:
+            problems.add(f"{key}.repository", f'{source.repository_url} is not among the sourceRepos of project "{project_name}"')
 
 
-def _destination_allowed(destination: ApplicationDestination, allowed: Any) -> bool:
-    # Argo CD matches each field as a glob; a destination given by name is matched by name.
-    if destination.name is not None:
-        cluster_ok = allowed.name is not None and fnmatch.fnmatchcase(destination.name, allowed.name)
-    else:
-        cluster_ok = allowed.server is not None and fnmatch.fnmatchcase(destination.effective_server, allowed.server)
-    return cluster_ok and fnmatch.fnmatchcase(destination.namespace, allowed.namespace)
+def _destination_permitted(destination: ApplicationDestination, project: ProjectSettings) -> bool | None:
+    known = Destination.of(destination.name, destination.server, destination.namespace)
+    return destination_permitted(known, project.destinations, project.permit_only_project_scoped_clusters)

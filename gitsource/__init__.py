@@ -3,7 +3,7 @@
     cache = RepositoryCache()                    # one per program run: each URL is fetched once
     mirror = cache.open(url, Credentials(...))   # cloned the first time, fetched afterwards
     commit = mirror.resolve("main")              # branch, tag, commit id or HEAD -> 40-hex id
-    mirror.discover_typed(commit, "apps/*")      # [("apps/web", AppType.HELM), ...]
+    mirror.discover_typed(commit, ["apps/*"])    # [("apps/web", AppType.HELM), ...]
 
 Every failure is a GitSourceError: one line, naming the URL, never showing a credential.
 """

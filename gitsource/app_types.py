@@ -18,6 +18,8 @@ class AppType(StrEnum):
     KUSTOMIZE = "kustomize"
     DIRECTORY = "directory"
     JSONNET = "jsonnet"
+    PLUGIN = "plugin"
+    """Never detected: a source with a `plugin` block is rendered by a config management plugin."""
 
 
 HELM_MARKER_SUFFIX = "Chart.yaml"
@@ -55,3 +57,16 @@ def app_type_of(file_names: Iterable[str]) -> AppType:
     types: dict[str, AppType] = {}
     record_directory_types(sorted(file_names), types)
     return types.get("", AppType.DIRECTORY)
+
+
+def marker_types(file_names: Iterable[str]) -> set[AppType]:
+    """Every tool a directory has a marker file for (Helm, Kustomize), whichever discovery picks:
+    an explicit `helm` or `kustomize` block makes Argo CD use that tool, which works only when its
+    marker is there (`ApplicationSource.ExplicitType` in argo-cd's types.go)."""
+    found: set[AppType] = set()
+    for name in file_names:
+        if name in KUSTOMIZATION_FILE_NAMES:
+            found.add(AppType.KUSTOMIZE)
+        elif name.endswith(HELM_MARKER_SUFFIX):
+            found.add(AppType.HELM)
+    return found

@@ -1,4 +1,11 @@
-"""Local bare mirrors of remote repositories: cloned once, fetched once per cache object."""
+"""Local bare mirrors of remote repositories: cloned once, fetched once per cache object.
+
+Mirrors are partial ("blobless"): every commit and tree of every branch and tag, but no file
+contents. Everything this project asks a mirror (which commit a revision is, which files and
+folders a commit holds) is answered from commits and trees alone, so a first run on a repository
+with a large unused branch (a `gh-pages` branch of packaged charts) downloads a fraction of it.
+A server without partial-clone support sends everything instead; the answers are the same.
+"""
 
 from __future__ import annotations
 
@@ -15,14 +22,17 @@ from urllib.parse import urlsplit
 
 from gitsource.credentials import Credentials, git_auth, merge_url_credentials
 from gitsource.errors import GitSourceError
-from gitsource.git_command import failure_reason, run_git
+from gitsource.git_command import GitResult, failure_reason, run_git
 from gitsource.github_app import InstallationTokens
-from gitsource.mirror import Mirror
+from gitsource.mirror import REMOTE_HEAD_REF, Mirror
 from gitsource.redaction import split_userinfo
 
 CACHE_ROOT_VARIABLE = "GITOPS_GIT_CACHE"
 DEFAULT_NETWORK_TIMEOUT_SECONDS = 300.0
 MIRRORED_REFSPECS = ("+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
+REMOTE_HEAD_REFSPEC = f"+HEAD:{REMOTE_HEAD_REF}"
+PARTIAL_CLONE_FILTER = "blob:none"
+_NO_REMOTE_HEAD = "couldn't find remote ref HEAD"
 _UNSAFE_NAME_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]+")
 MAX_READABLE_NAME_LENGTH = 80
 
@@ -84,38 +94,51 @@ class RepositoryCache:
         return mirror
 
     def _clone(self, url: str, path: Path, credentials: Credentials | None) -> None:
-        # Cloned beside its final place and renamed in one step: a crash mid-clone never leaves
+        # Made beside its final place and renamed in one step: a crash mid-clone never leaves
         # a directory that looks like a complete mirror.
         staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=self.root))
         try:
-            with git_auth(url, credentials, self._installation_tokens.token_for) as auth:
-                result = run_git(
-                    ["clone", "--bare", "--quiet", "--", url, str(staging)],
-                    cwd=self.root,
-                    environment=auth.environment,
-                    timeout=self.network_timeout,
-                )
-                if not result.ok:
-                    raise _remote_failure("clone", url, result.stderr, auth.secrets, credentials)
-            # Later fetches update branches and tags only, with force and pruning, like Argo CD's
-            # own view of the remote; hosts' extra refs (pull requests) are never downloaded.
+            result = run_git(["init", "--bare", "--quiet"], cwd=self.root, environment={"GIT_DIR": str(staging)})
+            if not result.ok:
+                raise GitSourceError(f"cannot create a mirror in {self.root}: {failure_reason(result.stderr)}")
+            self._configure(staging, "remote.origin.url", url)
+            # Branches and tags only, with force and pruning, like Argo CD's own view of the
+            # remote; hosts' extra refs (pull requests) are never downloaded.
             for index, refspec in enumerate(MIRRORED_REFSPECS):
                 mode = "--replace-all" if index == 0 else "--add"
                 self._configure(staging, mode, "remote.origin.fetch", refspec)
+            # A first clone is the same fetch as every later one: one way to read the remote.
+            self._fetch(url, staging, credentials, action="clone")
             os.rename(staging, path)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 
-    def _fetch(self, url: str, path: Path, credentials: Credentials | None) -> None:
+    def _fetch(self, url: str, path: Path, credentials: Credentials | None, action: str = "fetch") -> None:
+        """Bring branches, tags and the remote's HEAD up to date (commits and trees only).
+
+        Argo CD resolves `HEAD` against the remote at every refresh (`nativeGitClient.LsRemote` in
+        argo-cd util/git/client.go reads the remote's refs and follows its HEAD), so the remote's
+        HEAD is fetched every time into REMOTE_HEAD_REF: a remote that switches its default branch
+        is followed on the next run. A remote without a HEAD (empty, or HEAD naming a deleted branch)
+        is fetched without it, and HEAD then resolves to nothing.
+        """
         with git_auth(url, credentials, self._installation_tokens.token_for) as auth:
-            result = run_git(
-                ["fetch", "--prune", "--quiet", "origin"],
-                cwd=path,
-                environment={"GIT_DIR": str(path), **auth.environment},
-                timeout=self.network_timeout,
-            )
+            environment = {"GIT_DIR": str(path), **auth.environment}
+            result = self._fetch_refspecs(path, environment, (*MIRRORED_REFSPECS, REMOTE_HEAD_REFSPEC))
+            if not result.ok and _NO_REMOTE_HEAD in result.stderr:
+                result = self._fetch_refspecs(path, environment, MIRRORED_REFSPECS)
+                if result.ok:
+                    run_git(["update-ref", "-d", REMOTE_HEAD_REF], cwd=path, environment={"GIT_DIR": str(path)})
             if not result.ok:
-                raise _remote_failure("fetch", url, result.stderr, auth.secrets, credentials)
+                raise _remote_failure(action, url, result.stderr, auth.secrets, credentials)
+
+    def _fetch_refspecs(self, path: Path, environment: dict[str, str], refspecs: tuple[str, ...]) -> GitResult:
+        return run_git(
+            ["fetch", "--prune", "--quiet", f"--filter={PARTIAL_CLONE_FILTER}", "origin", *refspecs],
+            cwd=path,
+            environment=environment,
+            timeout=self.network_timeout,
+        )
 
     @staticmethod
     def _configure(repository: Path, *arguments: str) -> None:

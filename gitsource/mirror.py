@@ -6,6 +6,7 @@ import difflib
 import marshal
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from gitsource.app_types import AppType
@@ -23,6 +24,8 @@ MAX_SUGGESTIONS = 3
 LISTINGS_DIRECTORY = "gitops-listings"
 """Inside a mirror: one stored listing per commit, so a later run reads no tree from git."""
 _LISTING_FORMAT = 1
+REMOTE_HEAD_REF = "refs/gitops/remote-head"
+"""The commit the remote's HEAD (its default branch) pointed to at the last fetch; `HEAD` means it."""
 
 
 def revision_candidates(revision: str) -> list[str]:
@@ -30,11 +33,14 @@ def revision_candidates(revision: str) -> list[str]:
 
     Argo CD matches a branch before a tag of the same name, then a full ref name or HEAD, then
     takes hexadecimal text as a commit id; git's own `rev-parse` would prefer the tag. Anything
-    else (`main~1`, `HEAD^`) Argo CD cannot resolve, so it names nothing here either.
+    else (`main~1`, `HEAD^`) Argo CD cannot resolve, so it names nothing here either. `HEAD` is
+    the remote's HEAD as of the last fetch, never the mirror's own (which a fetch does not move).
     """
     if _REVISION_SYNTAX.search(revision):
         return []
-    if revision == "HEAD" or revision.startswith("refs/"):
+    if revision == "HEAD":
+        return [REMOTE_HEAD_REF]
+    if revision.startswith("refs/"):
         return [revision]
     candidates = [f"refs/heads/{revision}", f"refs/tags/{revision}"]
     if _COMMIT_ID_PREFIX.fullmatch(revision):
@@ -50,7 +56,7 @@ class Mirror:
         self.path = path
         self._commits: dict[str, str] = {}
         self._listings: dict[str, TreeListing] = {}
-        self._discoveries: dict[tuple[str, str], list[tuple[str, AppType]]] = {}
+        self._discoveries: dict[tuple[str, tuple[str, ...], tuple[str, ...]], list[tuple[str, AppType]]] = {}
 
     def __repr__(self) -> str:
         return f"Mirror(url={self.url!r}, path={str(self.path)!r})"
@@ -69,9 +75,14 @@ class Mirror:
         relative = normalize_repo_path(path)
         return listing.is_directory(relative) or listing.is_file(relative)
 
+    def is_file(self, commit: str, path: str) -> bool:
+        """Whether `path` is a file (not a folder) in `commit`."""
+        relative = normalize_repo_path(path)
+        return relative != "." and self._listing(commit).is_file(relative)
+
     def discover(self, commit: str, pattern: str) -> list[str]:
-        """Directories of `commit` matching a glob such as `apps/*` or `envs/*/apps/*`, sorted."""
-        return [directory for directory, _ in self.discover_typed(commit, pattern)]
+        """Folders of `commit` matching a pattern such as `apps/*` or `envs/*/apps/*`, sorted."""
+        return [directory for directory, _ in self.discover_typed(commit, [pattern])]
 
     def detect_type(self, commit: str, path: str) -> AppType:
         listing = self._listing(commit)
@@ -80,13 +91,19 @@ class Mirror:
             raise GitSourceError(self._missing_directory_message(listing, commit, relative))
         return listing.app_type(relative)
 
-    def discover_typed(self, commit: str, pattern: str) -> list[tuple[str, AppType]]:
-        """`discover` and `detect_type` together, from the same single listing of the tree."""
+    def file_names(self, commit: str, path: str) -> list[str]:
+        """Names of the files directly inside the folder `path` at `commit`."""
+        return self._listing(commit).file_names(normalize_repo_path(path))
+
+    def discover_typed(self, commit: str, include: Sequence[str], exclude: Sequence[str] = ()) -> list[tuple[str, AppType]]:
+        """The folders Argo CD's git directory generator yields for these patterns (see
+        `TreeListing.match_folders`), each with its app type, from one listing of the tree."""
         commit_id = self._commit_id(commit)
-        found = self._discoveries.get((commit_id, pattern))
+        key = (commit_id, tuple(include), tuple(exclude))
+        found = self._discoveries.get(key)
         if found is None:
-            found = self._listing(commit_id).match_typed_directories(pattern)
-            self._discoveries[(commit_id, pattern)] = found
+            found = self._listing(commit_id).match_folders(include, exclude)
+            self._discoveries[key] = found
         return list(found)
 
     def _git(self, *arguments: str, stdin: bytes | None = None) -> GitResult:

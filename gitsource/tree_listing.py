@@ -7,17 +7,15 @@ two binary searches, and a glob walk reads each run once, in order, with no per-
 
 from __future__ import annotations
 
-import fnmatch
 import posixpath
-import re
 from bisect import bisect_left
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Sequence
 
 from gitsource.app_types import AppType, record_directory_types
 from gitsource.errors import GitSourceError
+from gitsource.path_match import PathPattern, Segment, compile_path_pattern
 
 ROOT = "."
-_GLOB_CHARACTERS = frozenset("*?[")
 # The character right after "/" in code point order: `dir + _AFTER_SLASH` sorts after every
 # path inside `dir/`.
 _AFTER_SLASH = "0"
@@ -37,14 +35,6 @@ def normalize_repo_path(path: str) -> str:
     if normalized == ".." or normalized.startswith("../"):
         raise GitSourceError(f"path '{path}' points outside the repository")
     return normalized
-
-
-def _segment_matcher(segment: str) -> Callable[[str, int, int], object] | None:
-    """A `match(string, start, end)` for one glob segment; None when every name matches."""
-    if segment == "*":
-        return None
-    # fnmatch.translate, not fnmatch.fnmatch: git paths are case-sensitive on every filesystem.
-    return re.compile(fnmatch.translate(segment)).match
 
 
 class TreeListing:
@@ -86,24 +76,59 @@ class TreeListing:
     def app_type(self, directory: str) -> AppType:
         return self._types.get("" if directory == ROOT else directory, AppType.DIRECTORY)
 
-    def match_directories(self, pattern: str) -> list[str]:
-        """Directories matching `pattern`, with fnmatch semantics applied per path segment."""
-        return [directory for directory, _ in self.match_typed_directories(pattern)]
+    def file_names(self, directory: str) -> list[str]:
+        """Names of the files directly inside `directory`, in code point order."""
+        _, start, end = self._block(directory)
+        offset = 0 if directory == ROOT else len(directory) + 1
+        return [path[offset:] for path in self._paths[start:end] if "/" not in path[offset:]]
 
-    def match_typed_directories(self, pattern: str) -> list[tuple[str, AppType]]:
-        """Directories matching `pattern`, sorted, each with its app type."""
-        normalized = normalize_repo_path(pattern)
-        types = self._types
-        if normalized == ROOT:
-            return [(ROOT, types.get("", AppType.DIRECTORY))]
-        *parent_segments, last_segment = normalized.split("/")
+    def match_directories(self, pattern: str) -> list[str]:
+        """`match_folders` for one pattern, without the types."""
+        return [directory for directory, _ in self.match_folders([pattern])]
+
+    def match_folders(
+        self, include: Sequence[str | PathPattern], exclude: Sequence[str | PathPattern] = ()
+    ) -> list[tuple[str, AppType]]:
+        """The folders the ApplicationSet git directory generator yields for these patterns, sorted,
+        each with its app type.
+
+        Mirrors Argo CD's `GetGitDirectories` (reposerver/repository/repository.go), which lists
+        every folder of the commit except the root and anything inside a folder whose name starts
+        with ".", and `GitGenerator.filterApps` (applicationset/generators/git.go): a folder is
+        kept when some `include` pattern matches it with Go's `path.Match` and no `exclude` one does.
+        """
+        includes = [_compiled(pattern) for pattern in include]
+        excludes = [_compiled(pattern) for pattern in exclude]
+        matched: set[str] = set()
+        for pattern in includes:
+            matched.update(self._matching(pattern))
+        type_of, directory_type = self._types.get, AppType.DIRECTORY  # enum attribute lookups are slow
+        return sorted(
+            (directory, type_of(directory, directory_type))
+            for directory in matched
+            if not _hidden(directory) and not any(pattern.matches(directory) for pattern in excludes)
+        )
+
+    def _matching(self, pattern: PathPattern) -> list[str]:
+        if pattern.segments is None:
+            # A class in the pattern can match "/": no walk by depth, test every folder.
+            return [directory for directory in self._all_directories() if pattern.matches(directory)]
         parents: list[Block] = [("", 0, len(self._paths))]
-        for segment in parent_segments:
+        for segment in pattern.segments:
             parents = self._child_blocks(parents, segment)
-        type_of, directory_type = types.get, AppType.DIRECTORY  # enum attribute lookups are slow
-        found = [(directory, type_of(directory, directory_type)) for directory, _, _ in self._child_blocks(parents, last_segment)]
-        found.sort()
-        return found
+        return [directory for directory, _, _ in parents]
+
+    def _all_directories(self) -> set[str]:
+        directories: set[str] = set()
+        for path in self._paths:
+            slash = path.rfind("/")
+            while slash > 0:
+                directory = path[:slash]
+                if directory in directories:
+                    break  # and so are all its ancestors
+                directories.add(directory)
+                slash = path.rfind("/", 0, slash)
+        return directories
 
     def _block(self, directory: str) -> Block:
         if directory == ROOT:
@@ -111,20 +136,23 @@ class TreeListing:
         start = bisect_left(self._paths, directory + "/")
         return directory, start, bisect_left(self._paths, directory + _AFTER_SLASH, start)
 
-    def _child_blocks(self, parents: list[Block], segment: str) -> list[Block]:
+    def _child_blocks(self, parents: list[Block], segment: Segment) -> list[Block]:
         """The subdirectories of `parents` whose name matches `segment`, with their runs."""
         paths = self._paths
         children: list[Block] = []
         add_child = children.append
-        if _GLOB_CHARACTERS.isdisjoint(segment):
+        if segment.literal is not None:
+            name = segment.literal
+            if not name:
+                return children
             for parent, start, end in parents:
-                child = f"{parent}/{segment}" if parent else segment
+                child = f"{parent}/{name}" if parent else name
                 child_start = bisect_left(paths, child + "/", start, end)
                 child_end = bisect_left(paths, child + _AFTER_SLASH, child_start, end)
                 if child_start < child_end:
                     add_child((child, child_start, child_end))
             return children
-        matches = _segment_matcher(segment)
+        matches = None if segment.matcher is None else segment.matcher.match
         find_end, after_slash = bisect_left, _AFTER_SLASH  # locals: this loop is discovery's hot path
         # One step per subdirectory, whatever the number of files inside it: a binary search
         # skips the rest of its run.
@@ -143,6 +171,14 @@ class TreeListing:
                     add_child((child, index, child_end))
                 index = child_end
         return children
+
+
+def _compiled(pattern: str | PathPattern) -> PathPattern:
+    return pattern if isinstance(pattern, PathPattern) else compile_path_pattern(pattern)
+
+
+def _hidden(directory: str) -> bool:
+    return directory.startswith(".") or "/." in directory
 
 
 class LsTreeReader:

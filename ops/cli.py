@@ -10,7 +10,7 @@ from rich.text import Text
 
 from ops.automation import OpsError, project_root, stack_file, stack_names
 from ops.program import ProgramRun, run_program
-from ops.render import render
+from ops.render import application_rows, render
 from ops.validate import DEFAULT_KUBERNETES_VERSION, validate_directory
 from settings import SettingsError
 
@@ -64,6 +64,7 @@ def render_command(
     if len(runs) < len(files):
         raise typer.Exit(1)
     table = Table("stack", "objects", "charts", "resources", "problems", title="render")
+    applications = Table("stack", "application", "type", "revision", "commit", title="applications")
     invalid = 0
     for name, run in runs.items():
         rendered = render(run, out)
@@ -72,10 +73,14 @@ def render_command(
             print_problem(f"{name}: {problem}", label="invalid")
         invalid += len(problems)
         table.add_row(name, str(count), str(len(rendered.charts)), str(len(run.registrations)), str(len(problems)))
+        for row in application_rows(run):
+            applications.add_row(name, *row)
+    console.print(table)
+    if applications.row_count:
+        console.print(applications)
     if invalid:
         print_problem(f"{invalid} problems in the rendered objects; the files are in {out}/ to look at")
         raise typer.Exit(1)
-    console.print(table)
     console.print(f"written to {out}/")
 
 

@@ -22,7 +22,7 @@ import git
 from rich.console import Console
 from rich.text import Text
 from ruamel.yaml import YAML, YAMLError
-from ruamel.yaml.nodes import MappingNode, ScalarNode
+from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from gitsource import GitSourceError, RepositoryCache
 from ops import automation, report
@@ -46,14 +46,14 @@ class SourceApp:
     requested: str
     commit: str
     repository: str
-    config_path: tuple[str, ...]
+    config_path: tuple[str | int, ...]
 
 
 @dataclass(frozen=True)
 class Change:
     """One revision value to rewrite in the target stack file (shared by every app listed)."""
 
-    config_path: tuple[str, ...]
+    config_path: tuple[str | int, ...]
     apps: tuple[str, ...]
     old: str
     new: str
@@ -61,7 +61,7 @@ class Change:
 
     @property
     def key(self) -> str:
-        return ".".join(self.config_path)
+        return dotted(self.config_path)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -120,8 +120,11 @@ def check_stage(source: str, target: str, target_settings: Any) -> None:
         )
 
 
-def parse_source_apps(outputs: Mapping[str, Any], source: str) -> dict[str, SourceApp]:
-    """The `applications` output of the source stack (an Automation API OutputMap or plain dict)."""
+def parse_source_apps(outputs: Mapping[str, Any], source: str) -> dict[tuple[str, int], SourceApp]:
+    """The `applications` output of the source stack (an Automation API OutputMap or plain dict):
+    one SourceApp per pinned git source. An entry with `sources` (a multi-source application)
+    gives one per pinned source, all under the application's name; a source whose commit is null
+    (a chart version, a branch Argo CD follows) has nothing to promote."""
     if "applications" not in outputs:
         raise PromotionRefused(f"stack {source!r} exports no `applications` output: deploy it first")
     output = outputs["applications"]
@@ -136,27 +139,38 @@ def parse_source_apps(outputs: Mapping[str, Any], source: str) -> dict[str, Sour
     for name, entry in value.items():
         if not isinstance(entry, Mapping):
             raise PromotionRefused(f"stack {source!r}: applications.{name} is not a mapping")
-        commit = str(entry.get("commit") or "")
-        path = entry.get("configPath")
-        if not _SHA.match(commit):
-            raise PromotionRefused(f"stack {source!r}: applications.{name}.commit is not a 40-hex commit")
-        if (
-            not isinstance(path, (list, tuple))
-            or len(path) < 2
-            or path[0] not in CONFIG_ROOTS
-            or not all(isinstance(p, str) and p for p in path)
-        ):
-            raise PromotionRefused(
-                f"stack {source!r}: applications.{name}.configPath is not a path under {' or '.join(CONFIG_ROOTS)}"
-            )
-        apps[str(name)] = SourceApp(
-            name=str(name),
-            requested=str(entry.get("requested") or ""),
-            commit=commit,
-            repository=str(entry.get("repository") or ""),
-            config_path=tuple(path),
-        )
+        sources = entry.get("sources", [entry])
+        if not isinstance(sources, list) or not all(isinstance(item, Mapping) for item in sources):
+            raise PromotionRefused(f"stack {source!r}: applications.{name}.sources is not a list of mappings")
+        for index, item in enumerate(sources):
+            where = f"applications.{name}" + (f".sources[{index}]" if "sources" in entry else "")
+            pinned = _source_app(str(name), item, where, source)
+            if pinned is not None:
+                apps[(str(name), index)] = pinned
     return apps
+
+
+def _source_app(name: str, entry: Mapping[str, Any], where: str, source: str) -> SourceApp | None:
+    if entry.get("commit") is None and "commit" in entry:
+        return None
+    commit = str(entry.get("commit") or "")
+    path = entry.get("configPath")
+    if not _SHA.match(commit):
+        raise PromotionRefused(f"stack {source!r}: {where}.commit is not a 40-hex commit")
+    if (
+        not isinstance(path, (list, tuple))
+        or len(path) < 2
+        or path[0] not in CONFIG_ROOTS
+        or not all((isinstance(p, str) and p) or (isinstance(p, int) and not isinstance(p, bool)) for p in path)
+    ):
+        raise PromotionRefused(f"stack {source!r}: {where}.configPath is not a path under {' or '.join(CONFIG_ROOTS)}")
+    return SourceApp(
+        name=name,
+        requested=str(entry.get("requested") or ""),
+        commit=commit,
+        repository=str(entry.get("repository") or ""),
+        config_path=tuple(path),
+    )
 
 
 def plan_promotion(
@@ -175,45 +189,47 @@ def plan_promotion(
     one the target does not configure is skipped with a note. A named app must exist on both sides.
     """
     check_stage(source, target, target_settings)
-    known = parse_source_apps(source_outputs, source)
+    pinned = parse_source_apps(source_outputs, source)
+    known = sorted({app.name for app in pinned.values()})
     unknown = [name for name in apps if name not in known]
     if unknown:
         raise PromotionRefused(
-            f"unknown app {unknown[0]!r}: stack {source!r} exports no such application "
-            f"(known: {', '.join(sorted(known)) or 'none'})"
+            f"unknown app {unknown[0]!r}: stack {source!r} exports no such application (known: {', '.join(known) or 'none'})"
         )
     plan = Plan(source, target)
-    selected = [known[name] for name in (dict.fromkeys(apps) if apps else sorted(known))]
+    chosen = dict.fromkeys(apps) if apps else known
+    selected = [app for name in chosen for (app_name, _), app in sorted(pinned.items()) if app_name == name]
     present = []
     for app in selected:
         if read_scalar(target_yaml, app.config_path) is not None:
             present.append(app)
         elif apps and _mapping_node(target_yaml, app.config_path[:-1]) is not None:
             raise PromotionRefused(
-                f"stack {target!r} configures {'.'.join(app.config_path[:-1])} without `{app.config_path[-1]}:`; "
+                f"stack {target!r} configures {dotted(app.config_path[:-1])} without `{app.config_path[-1]}:`; "
                 "add one (any value) to promote into it"
             )
         elif apps:
             raise PromotionRefused(
-                f"unknown app {app.name!r} in stack {target!r}: its stack file has no {'.'.join(app.config_path)}"
+                f"unknown app {app.name!r} in stack {target!r}: its stack file has no {dotted(app.config_path)}"
             )
         else:
-            plan.notes.append(f"{app.name}: skipped, stack {target} does not configure {'.'.join(app.config_path)}")
+            plan.notes.append(f"{app.name}: skipped, stack {target} does not configure {dotted(app.config_path)}")
 
-    not_ready = [describe_status(app.name, source_statuses.get(app.name)) for app in present]
+    present_names = dict.fromkeys(app.name for app in present)
+    not_ready = [describe_status(name, source_statuses.get(name)) for name in present_names]
     not_ready = [problem for problem in not_ready if problem]
     if not_ready and not force:
         raise PromotionRefused(f"source stack {source!r} is not ready: {'; '.join(not_ready)} (--force promotes anyway)")
     plan.notes.extend(f"forced: {problem}" for problem in not_ready)
 
-    by_path: dict[tuple[str, ...], list[SourceApp]] = {}
+    by_path: dict[tuple[str | int, ...], list[SourceApp]] = {}
     for app in present:
         by_path.setdefault(app.config_path, []).append(app)
     for path, group in by_path.items():
         commits = sorted({app.commit for app in group})
         if len(commits) > 1:
             raise PromotionRefused(
-                f"apps {', '.join(a.name for a in group)} share {'.'.join(path)} but run different commits "
+                f"apps {', '.join(a.name for a in group)} share {dotted(path)} but run different commits "
                 f"in stack {source!r} ({', '.join(c[:12] for c in commits)})"
             )
         old = read_scalar(target_yaml, path) or ""
@@ -245,19 +261,17 @@ def statuses_by_app(statuses: Sequence[ApplicationStatus]) -> dict[str, Applicat
 
 
 def repository_credentials(url: str, settings: Any) -> Any:
-    """The git credentials a stack configures for `url`: the repository's own, else those of the
-    longest credential template covering it (Argo CD's rule). None when there are none, or when a
-    secret is only the placeholder of a stack file read without its GITOPS_SECRET_* variables (the
-    git credential helpers of the machine are then left to do the job)."""
+    """The git credentials a stack configures for `url`, chosen as the program chooses them
+    (`components.app_sources.repository_credentials`). None when there are none, or when a secret
+    is only the placeholder of a stack file read without its GITOPS_SECRET_* variables (the git
+    credential helpers of the machine are then left to do the job)."""
+    from components.app_sources import repository_credentials as configured_credentials
+    from components.app_sources import to_git_credentials
     from settings.load import RENDER_SECRET_PLACEHOLDER
 
-    repositories = list((getattr(settings, "repositories", None) or {}).values())
-    own = [r.credentials for r in repositories if r.url == url and r.credentials is not None]
-    templates = [r for r in repositories if r.credential_template and url.startswith(r.url.rstrip("/"))]
-    chosen = own[0] if own else (max(templates, key=lambda r: len(r.url)).credentials if templates else None)
+    chosen = configured_credentials(url, getattr(settings, "repositories", None) or {})
     if chosen is None:
         return None
-    from components.app_sources import to_git_credentials
 
     credentials = to_git_credentials(chosen)
     secrets = (credentials.password, credentials.ssh_private_key, credentials.github_app_private_key)
@@ -300,26 +314,39 @@ def verify_commits(plan: Plan, has_commit: Callable[[str, str], bool] = reposito
 # --- the stack file ---------------------------------------------------------------------------
 
 
-def _node(text: str, config_path: Sequence[str]) -> Any:
+def dotted(config_path: Sequence[str | int]) -> str:
+    """A config path as the stack file's keys read: gitops:applications.app.sources[1].revision."""
+    text = ""
+    for part in config_path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+def _node(text: str, config_path: Sequence[str | int]) -> Any:
     node = YAML(typ="rt").compose(text)
     for key in ("config", *config_path):
+        if isinstance(key, int):
+            if not isinstance(node, SequenceNode) or not 0 <= key < len(node.value):
+                return None
+            node = node.value[key]
+            continue
         if not isinstance(node, MappingNode):
             return None
         node = next((v for k, v in node.value if isinstance(k, ScalarNode) and k.value == key), None)
     return node
 
 
-def _scalar_node(text: str, config_path: Sequence[str]) -> ScalarNode | None:
+def _scalar_node(text: str, config_path: Sequence[str | int]) -> ScalarNode | None:
     node = _node(text, config_path)
     return node if isinstance(node, ScalarNode) else None
 
 
-def _mapping_node(text: str, config_path: Sequence[str]) -> MappingNode | None:
+def _mapping_node(text: str, config_path: Sequence[str | int]) -> MappingNode | None:
     node = _node(text, config_path)
     return node if isinstance(node, MappingNode) else None
 
 
-def read_scalar(text: str, config_path: Sequence[str]) -> str | None:
+def read_scalar(text: str, config_path: Sequence[str | int]) -> str | None:
     """The value at `config:` → config_path in a stack file, None when absent or not a scalar."""
     node = _scalar_node(text, config_path)
     return None if node is None else str(node.value)
@@ -337,7 +364,7 @@ def _render(value: str, style: str | None) -> str:
     return value
 
 
-def edit_revisions(text: str, updates: Mapping[tuple[str, ...], str]) -> str:
+def edit_revisions(text: str, updates: Mapping[tuple[str | int, ...], str]) -> str:
     """The stack file with the scalars at each config path replaced and every other byte kept.
 
     The round-trip loader's node marks say where each old value starts and ends; the new value is
@@ -349,11 +376,11 @@ def edit_revisions(text: str, updates: Mapping[tuple[str, ...], str]) -> str:
     for path, value in updates.items():
         node = _scalar_node(text, path)
         if node is None:
-            raise PromotionRefused(f"{'.'.join(path)} is not a scalar in the stack file")
+            raise PromotionRefused(f"{dotted(path)} is not a scalar in the stack file")
         if getattr(node, "anchor", None):
-            raise PromotionRefused(f"{'.'.join(path)} is a YAML anchor shared with other keys; write the value out")
+            raise PromotionRefused(f"{dotted(path)} is a YAML anchor shared with other keys; write the value out")
         if node.style in ("|", ">") or node.start_mark.line != node.end_mark.line:
-            raise PromotionRefused(f"{'.'.join(path)} spans several lines; write it on one line to promote it")
+            raise PromotionRefused(f"{dotted(path)} spans several lines; write it on one line to promote it")
         token = _render(value, node.style)
         start, end = node.start_mark.index, node.end_mark.index
         if start == end and text[start - 1 : start] == ":":

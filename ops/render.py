@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from components.app_objects import REPOSITORY_PUBLIC_KEYS, SECRET_TYPE_LABEL
 from ops.mocks import Registration
 from ops.program import ProgramRun
 
@@ -31,7 +32,18 @@ class RenderedStack:
 
 def kubernetes_objects(run: ProgramRun) -> list[tuple[Registration, dict[str, Any]]]:
     """Every Kubernetes object the program registers, secrets redacted."""
-    return [(r, redact(object_of(r), r.secret_paths)) for r in run.registrations if is_kubernetes_object(r)]
+    return [(r, redact(object_of(r), _redacted_paths(r))) for r in run.registrations if is_kubernetes_object(r)]
+
+
+def _redacted_paths(registration: Registration) -> list[str]:
+    """The secret paths of a registration, narrowed for Argo CD's repository Secrets to their
+    credentials: a reviewer sees which repository each one is (url, name, type)."""
+    labels = ((registration.inputs.get("metadata") or {}).get("labels")) or {}
+    string_data = registration.inputs.get("stringData")
+    if SECRET_TYPE_LABEL not in labels or "stringData" not in registration.secret_paths or not isinstance(string_data, dict):
+        return registration.secret_paths
+    credentials = [f"stringData.{key}" for key in string_data if key not in REPOSITORY_PUBLIC_KEYS]
+    return [path for path in registration.secret_paths if path != "stringData"] + credentials
 
 
 def is_kubernetes_object(registration: Registration) -> bool:
@@ -104,6 +116,21 @@ def resource_list(run: ProgramRun) -> list[dict[str, Any]]:
         ),
         key=lambda entry: entry["urn"],
     )
+
+
+def application_rows(run: ProgramRun) -> list[tuple[str, str, str, str]]:
+    """(application, type, revision asked for, commit it runs) for every source of every
+    application, from the `applications` output: what each app became, for a reviewer."""
+    value, _ = run.outputs.get("applications", ({}, False))
+    rows = []
+    for name, entry in sorted((value or {}).items()):
+        sources = entry.get("sources", [entry])
+        for index, source in enumerate(sources):
+            label = f"{name} [{index}]" if "sources" in entry else name
+            kind = source.get("type") or ("ref " + source["ref"] if source.get("ref") else "-")
+            commit = source.get("commit") or "(not pinned)"
+            rows.append((label, kind, str(source.get("requested")), commit))
+    return rows
 
 
 def output_list(run: ProgramRun) -> dict[str, Any]:

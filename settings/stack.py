@@ -6,6 +6,7 @@ from pydantic import ValidationInfo, model_validator
 
 from settings.applications import DEFAULT_PROJECT, ApplicationSettings, DiscoverySettings, ProjectSettings, RepositorySettings
 from settings.argocd import ArgoCDSettings
+from settings.argocd_formats import ApplicationName
 from settings.base import KubernetesName, Settings
 from settings.cluster import ClusterSettings, KubeconfigCluster
 from settings.dashboard import DashboardSettings, dashboard_problems
@@ -51,7 +52,7 @@ class StackSettings(Settings):
     drift: DriftSettings
     repositories: dict[KubernetesName, RepositorySettings] = {}
     projects: dict[KubernetesName, ProjectSettings] = {}
-    applications: dict[KubernetesName, ApplicationSettings] = {}
+    applications: dict[ApplicationName, ApplicationSettings] = {}
     discovery: dict[KubernetesName, DiscoverySettings] = {}
     """Entries that make one Application per matching folder of a repository."""
 

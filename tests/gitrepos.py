@@ -68,6 +68,8 @@ class SourceRepository:
         self.work.mkdir(parents=True)
         git("init", "--quiet", str(self.work), cwd=root)
         git("init", "--quiet", "--bare", str(self.remote), cwd=root)
+        # Like GitHub and GitLab: clients may ask for a partial (blobless) clone.
+        git("config", "uploadpack.allowFilter", "true", cwd=self.remote)
         git("remote", "add", "origin", str(self.remote), cwd=self.work)
         self._commits = 0
 
@@ -104,6 +106,14 @@ class SourceRepository:
 
     def switch(self, name: str) -> None:
         git("switch", "--quiet", name, cwd=self.work)
+
+    def switch_orphan(self, name: str) -> None:
+        """Start a branch with no history and no files, like a `gh-pages` branch."""
+        git("switch", "--quiet", "--orphan", name, cwd=self.work)
+
+    def set_default_branch(self, name: str) -> None:
+        """What a host's "change default branch" does: point the remote's HEAD at another branch."""
+        git("symbolic-ref", "HEAD", f"refs/heads/{name}", cwd=self.remote)
 
     def tag(self, name: str, target: str = "HEAD") -> None:
         git("tag", "--force", name, target, cwd=self.work)

@@ -4,7 +4,7 @@ import pytest
 from pydantic import SecretStr
 
 from components.app_objects import app_project, application, repository_secret
-from components.app_sources import resolve_sources
+from components.app_sources import repository_credentials, resolve_sources
 from components.ownership import PATCH_FORCE
 from gitsource import AppType, RepositoryCache
 from settings import SettingsError, parse_settings
@@ -74,9 +74,9 @@ def test_a_password_in_plain_text_is_refused():
             "true or false",
         ),
         (
-            {"repository": "apps", "path": "a", "destination": {"namespace": "x"}, "syncPolicy": {"retry": {"limit": -1}}},
+            {"repository": "apps", "path": "a", "destination": {"namespace": "x"}, "syncPolicy": {"retry": {"limit": "3"}}},
             "web.syncPolicy.retry.limit",
-            "",
+            "expected a whole number",
         ),
         (
             {"repository": "apps", "path": "a", "destination": {"namespace": "x"}, "helm": {"valuesObject": {}}},
@@ -111,10 +111,11 @@ def test_one_open_per_repository_and_types_detected_at_the_commit(tmp_path, sour
     cache = CountingCache(tmp_path / "cache")
     resolved = {app.name: app for app in resolve_sources(stack, STACK_FILE, cache).applications}
     assert cache.opened == [source.url]
-    assert resolved["guestbook"].app_type is AppType.HELM
-    assert resolved["all-both"].app_type is AppType.KUSTOMIZE  # Argo CD: the lexically last marker wins
-    assert resolved["all-monitoring"].app_type is AppType.JSONNET
-    assert resolved["all-plain"].commit == source.head() == resolved["plain"].commit
+    (guestbook,) = resolved["guestbook"].sources
+    assert guestbook.app_type is AppType.HELM
+    assert resolved["all-both"].sources[0].app_type is AppType.KUSTOMIZE  # Argo CD: the lexically last marker wins
+    assert resolved["all-monitoring"].sources[0].app_type is AppType.JSONNET
+    assert resolved["all-plain"].sources[0].commit == source.head() == resolved["plain"].sources[0].commit
     assert resolved["all-plain"].settings.destination.namespace == "plain"
     assert len(resolved) == 2 + 8
 
@@ -216,3 +217,23 @@ def test_application_pins_the_commit_and_emits_only_what_is_set(tmp_path, source
             "destination": {"server": "https://kubernetes.default.svc", "namespace": "web"},
         },
     }
+
+
+def test_credentials_for_a_url_are_chosen_once_as_argo_cd_chooses_them():
+    repositories = {
+        name: RepositorySettings.model_validate(raw)
+        for name, raw in {
+            "acme": {"url": "https://GitHub.com/Acme", "credentialTemplate": True, "credentials": {"password": "org"}},
+            "team": {"url": "https://github.com/acme/team", "credentialTemplate": True, "credentials": {"password": "team"}},
+            "own": {"url": "https://github.com/acme/team/api.git", "credentials": {"password": "own"}},
+        }.items()
+    }
+
+    def password(url):
+        credentials = repository_credentials(url, repositories)
+        return None if credentials is None else credentials.password.get_secret_value()
+
+    assert password("https://github.com/acme/team/API") == "own"  # its own, compared normalised
+    assert password("https://github.com/acme/team/web.git") == "team"  # the longest template prefix
+    assert password("https://github.com/acme/other") == "org"
+    assert password("https://gitlab.com/acme/x") is None

@@ -6,10 +6,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 import ops.program
+from ops.cli import app
 from ops.program import run_program
-from ops.render import kubernetes_objects
+from ops.render import REDACTED, application_rows, kubernetes_objects, render
 from ops.validate import validate_object
 from settings import SettingsError
 from tests.gitrepos import standard_app_repository
@@ -159,12 +161,22 @@ def test_applications_are_pinned_to_resolved_commits_unless_they_follow_a_branch
 def test_applications_output_has_the_shape_promotion_reads(full_run, source):
     output, secret = full_run.outputs["applications"]
     assert not secret
-    assert sorted(output) == ["guestbook", "podinfo", "prod-api", "prod-web"]  # no chart, no followBranch
+    assert sorted(output) == ["guestbook", "nginx", "plain", "podinfo", "prod-api", "prod-web", "redis"]
     assert output["guestbook"] == {
         "requested": "main",
         "commit": source.head(),
         "repository": source.url,
+        "type": "helm",
         "configPath": ["gitops:applications", "guestbook", "revision"],
+    }
+    # Nothing to promote: a chart version and a branch Argo CD follows have no commit here.
+    assert output["redis"]["commit"] is None and output["redis"]["type"] == "helm"
+    assert output["plain"] == {
+        "requested": "release-1.0",
+        "commit": None,
+        "repository": source.url,
+        "type": "directory",
+        "configPath": ["gitops:applications", "plain", "revision"],
     }
     assert output["prod-api"]["configPath"] == ["gitops:discovery", "envs", "revision"]
     assert json.loads(json.dumps(output)) == output
@@ -207,6 +219,37 @@ def test_credentials_are_secret_in_state_and_keys_follow_argo_cd(full_run):
     registry = secrets["applications-repository-registry"].inputs["stringData"]
     assert registry == {"url": "registry.example.com/charts", "type": "helm", "name": "registry", "enableOCI": "true"}
     assert secrets["applications-repository-apps"].inputs["metadata"]["labels"]["argocd.argoproj.io/secret-type"] == "repository"
+
+
+def test_renders_show_which_repository_a_secret_is_and_redact_only_credentials(full_run, tmp_path):
+    objects = {obj["metadata"]["name"]: obj for _, obj in kubernetes_objects(full_run) if obj["kind"] == "Secret"}
+    assert objects["repo-charts"]["stringData"] == {
+        "url": "https://charts.example.com",
+        "type": "helm",
+        "name": "charts",
+        "username": REDACTED,
+        "password": REDACTED,
+    }
+    assert objects["creds-github"]["stringData"]["url"] == "https://github.com/acme"
+    assert objects["creds-github"]["stringData"]["githubAppPrivateKey"] == REDACTED
+    assert objects["repo-private"]["stringData"]["sshPrivateKey"] == REDACTED
+    rendered = render(full_run, tmp_path / "out")
+    text = "".join(path.read_text() for path in rendered.directory.rglob("*") if path.is_file())
+    assert PASSWORD not in text and "robot" not in text
+
+
+def test_the_render_summary_lists_each_apps_type_and_commit(full_run, source):
+    rows = {row[0]: row for row in application_rows(full_run)}
+    assert rows["guestbook"] == ("guestbook", "helm", "main", source.head())
+    assert rows["plain"] == ("plain", "directory", "release-1.0", "(not pinned)")
+    assert rows["redis"] == ("redis", "helm", "19.0.1", "(not pinned)")
+    assert rows["prod-web"][1] == "helm"
+
+
+def test_cli_render_prints_the_applications_table(tmp_path):
+    result = CliRunner().invoke(app, ["render", "--stack", "dev", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "applications" in result.output and "guestbook" in result.output and "directory" in result.output
 
 
 def _empty_values(value, path=""):

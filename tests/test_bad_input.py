@@ -99,7 +99,7 @@ CASES = {
     "a project destination server that is not a URL": (
         "  gitops:projects:\n    team:\n      destinations:\n        - {server: kubernetes, namespace: '*'}\n",
         "stacks/Pulumi.dev.yaml: gitops:projects.team.destinations[0].server: expected a cluster API URL or glob "
-        'like https://kubernetes.default.svc or https://*.example.com, got "kubernetes"',
+        'like https://kubernetes.default.svc, https://*.example.com or !https://prod.example.com, got "kubernetes"',
     ),
     "an ingress class with the ALB family": (
         EKS + "  gitops:dashboard:\n    host: argocd.example.com\n    ingress: alb\n    ingressClassName: nginx\n"
@@ -131,8 +131,8 @@ CASES = {
         'stacks/Pulumi.dev.yaml: gitops:cluster.region: expected an AWS region like eu-west-1, got "eu-west1"',
     ),
     "a bound in our words, not pydantic's": (
-        GUESTBOOK.replace("{path}", "apps/guestbook") + "      syncPolicy: {retry: {limit: -1}}\n",
-        "stacks/Pulumi.dev.yaml: gitops:applications.guestbook.syncPolicy.retry.limit: expected a number of at least 0, got -1",
+        GUESTBOOK.replace("{path}", "apps/guestbook") + "      revisionHistoryLimit: -1\n",
+        "stacks/Pulumi.dev.yaml: gitops:applications.guestbook.revisionHistoryLimit: expected a number of at least 0, got -1",
     ),
     "a check across keys names the key to change": (
         "  gitops:argocd:\n    admin: {enabled: false}\n",

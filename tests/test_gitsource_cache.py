@@ -23,7 +23,7 @@ def source(tmp_path):
     return standard_app_repository(tmp_path / "source")
 
 
-def test_first_open_clones_a_bare_mirror_of_branches_and_tags(source, tmp_path):
+def test_first_open_clones_a_bare_blobless_mirror_of_branches_tags_and_the_remote_head(source, tmp_path):
     mirror = RepositoryCache(tmp_path / "cache").open(source.url)
     assert mirror.url == source.url
     assert mirror.path.parent == tmp_path / "cache"
@@ -32,8 +32,15 @@ def test_first_open_clones_a_bare_mirror_of_branches_and_tags(source, tmp_path):
     assert f"remote.origin.url={source.url}" in config
     assert "remote.origin.fetch=+refs/heads/*:refs/heads/*" in config
     assert "remote.origin.fetch=+refs/tags/*:refs/tags/*" in config
+    assert "remote.origin.partialclonefilter=blob:none" in config
     refs = git("for-each-ref", "--format=%(refname)", cwd=mirror.path, environment={"GIT_DIR": str(mirror.path)}).split()
-    assert sorted(refs) == ["refs/heads/main", "refs/heads/release-1.0", "refs/tags/v0.9.0", "refs/tags/v1.0.0"]
+    assert sorted(refs) == [
+        "refs/gitops/remote-head",
+        "refs/heads/main",
+        "refs/heads/release-1.0",
+        "refs/tags/v0.9.0",
+        "refs/tags/v1.0.0",
+    ]
     assert sorted(os.listdir(tmp_path / "cache")) == [mirror.path.name, f"{mirror.path.name}.lock"]
 
 
@@ -201,21 +208,61 @@ def test_empty_remote_can_be_mirrored_but_has_no_revisions(tmp_path):
 def test_a_later_run_reads_a_commits_listing_from_disk_without_asking_git(source, tmp_path, monkeypatch):
     first = RepositoryCache(tmp_path / "cache").open(source.url)
     commit = first.resolve("main")
-    expected = first.discover_typed(commit, "apps/*")
+    expected = first.discover_typed(commit, ["apps/*"])
 
     def no_git_listing(*args, **kwargs):
         raise AssertionError("the tree was listed again")
 
     monkeypatch.setattr("gitsource.mirror.stream_git", no_git_listing)
     later = RepositoryCache(tmp_path / "cache").open(source.url)
-    assert later.discover_typed(commit, "apps/*") == expected
+    assert later.discover_typed(commit, ["apps/*"]) == expected
     assert later.has_path(commit, "apps") and not later.has_path(commit, "missing")
 
 
 def test_a_damaged_stored_listing_is_listed_again(source, tmp_path):
     first = RepositoryCache(tmp_path / "cache").open(source.url)
     commit = first.resolve("main")
-    expected = first.discover_typed(commit, "apps/*")
+    expected = first.discover_typed(commit, ["apps/*"])
     stored = next((first.path / "gitops-listings").iterdir())
     stored.write_bytes(b"\x00 truncated")
-    assert RepositoryCache(tmp_path / "cache").open(source.url).discover_typed(commit, "apps/*") == expected
+    assert RepositoryCache(tmp_path / "cache").open(source.url).discover_typed(commit, ["apps/*"]) == expected
+
+
+def missing_objects(mirror_path: Path) -> set[str]:
+    """Objects the mirror knows of but never downloaded (listing them fetches nothing)."""
+    listed = git("rev-list", "--objects", "--all", "--missing=print", cwd=mirror_path, environment={"GIT_DIR": str(mirror_path)})
+    return {line[1:] for line in listed.splitlines() if line.startswith("?")}
+
+
+def test_head_follows_the_remote_default_branch_on_every_fetch(source, tmp_path):
+    cache_root = tmp_path / "cache"
+    assert RepositoryCache(cache_root).open(source.url).resolve("HEAD") == source.head()
+    release = git("rev-parse", "release-1.0", cwd=source.work)
+    source.set_default_branch("release-1.0")
+    assert RepositoryCache(cache_root).open(source.url).resolve("HEAD") == release
+    source.set_default_branch("main")
+    assert RepositoryCache(cache_root).open(source.url).resolve("HEAD") == source.head()
+
+
+def test_a_remote_head_naming_a_deleted_branch_leaves_head_unresolvable_and_the_rest_readable(source, tmp_path):
+    cache_root = tmp_path / "cache"
+    RepositoryCache(cache_root).open(source.url)
+    source.set_default_branch("gone")
+    mirror = RepositoryCache(cache_root).open(source.url)
+    with pytest.raises(GitSourceError, match="revision 'HEAD' not found"):
+        mirror.resolve("HEAD")
+    assert mirror.resolve("main") == source.head()
+
+
+def test_a_large_unused_branch_is_not_downloaded_and_answers_stay_the_same(source, tmp_path):
+    source.switch_orphan("gh-pages")
+    packaged = source.commit({"index.yaml": "entries: {}\n", "charts/app-1.0.0.tgz": "x" * 200_000}, "charts")
+    big_blob = git("rev-parse", f"{packaged}:charts/app-1.0.0.tgz", cwd=source.work)
+    source.switch("main")
+    source.push()
+    mirror = RepositoryCache(tmp_path / "cache").open(source.url)
+    assert big_blob in missing_objects(mirror.path)
+    assert mirror.resolve("gh-pages") == packaged
+    assert mirror.has_path(packaged, "charts/app-1.0.0.tgz")
+    assert mirror.discover("main", "apps/*")
+    assert big_blob in missing_objects(mirror.path)  # listing and discovery read no file contents

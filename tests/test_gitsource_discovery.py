@@ -98,8 +98,8 @@ def test_detect_type_of_a_missing_path_or_a_file_is_an_error(source, mirror, mai
 
 
 def test_discover_typed_agrees_with_discover_and_detect_type(mirror, main):
-    assert mirror.discover_typed(main, "apps/*") == sorted(STANDARD_APP_TYPES.items())
-    nested = mirror.discover_typed(main, "envs/*/apps/*")
+    assert mirror.discover_typed(main, ["apps/*"]) == sorted(STANDARD_APP_TYPES.items())
+    nested = mirror.discover_typed(main, ["envs/*/apps/*"])
     assert nested == [(path, mirror.detect_type(main, path)) for path in mirror.discover(main, "envs/*/apps/*")]
 
 
@@ -117,14 +117,14 @@ def test_one_listing_per_commit_serves_every_question(mirror, main, monkeypatch)
 
     monkeypatch.setattr(mirror, "_git", no_more_git)
     monkeypatch.setattr("gitsource.mirror.stream_git", no_more_git)
-    mirror.discover_typed(main, "envs/*/apps/*")
+    mirror.discover_typed(main, ["envs/*/apps/*"])
     mirror.detect_type(main, "apps/guestbook")
     assert mirror.has_path(main, "README.md")
     assert mirror.discover("main", "apps/*") == sorted(STANDARD_APP_TYPES)
 
 
 def test_memoized_discovery_cannot_be_changed_by_a_caller(mirror, main):
-    first = mirror.discover_typed(main, "apps/*")
+    first = mirror.discover_typed(main, ["apps/*"])
     first.clear()
     mirror.discover(main, "apps/*").clear()
-    assert mirror.discover_typed(main, "apps/*") == sorted(STANDARD_APP_TYPES.items())
+    assert mirror.discover_typed(main, ["apps/*"]) == sorted(STANDARD_APP_TYPES.items())

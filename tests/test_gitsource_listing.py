@@ -47,23 +47,51 @@ def test_only_files_directly_inside_decide_the_type(listing):
 @pytest.mark.parametrize(
     ("pattern", "expected"),
     [
-        ("apps/*", ["apps/.hidden", "apps/a", "apps/b"]),
-        ("./apps/*/", ["apps/.hidden", "apps/a", "apps/b"]),
+        ("apps/*", ["apps/a", "apps/b"]),
+        ("apps/.hidden", []),
+        ("./apps/*/", []),
         ("apps/[ab]", ["apps/a", "apps/b"]),
+        ("apps/[^a]", ["apps/b"]),
+        ("apps/[!a]", ["apps/a"]),
+        ("apps[/]a", ["apps/a"]),
+        ("apps[^x]*", ["apps/a", "apps/b"]),
+        (r"apps/\a", ["apps/a"]),
         ("apps/?", ["apps/a", "apps/b"]),
         ("envs/*/apps/*", ["envs/dev/apps/api", "envs/prod/apps/api", "envs/prod/apps/web"]),
         ("envs/prod/apps/w*", ["envs/prod/apps/web"]),
         ("apps/a", ["apps/a"]),
         ("*", ["apps", "deep", "envs"]),
-        (".", ["."]),
+        (".", []),
+        ("", []),
         ("apps/A", []),
         ("apps/*/missing/*", []),
         ("nothing/*", []),
         ("README.md", []),
     ],
 )
-def test_match_directories_applies_fnmatch_per_segment(listing, pattern, expected):
+def test_match_directories_follows_go_path_match_and_skips_hidden_folders(listing, pattern, expected):
     assert listing.match_directories(pattern) == expected
+
+
+def test_excluded_patterns_win_over_included_ones(listing):
+    assert listing.match_folders(["apps/*", "envs/*/apps/*"], exclude=["envs/dev/*/*", "apps/b"]) == [
+        ("apps/a", AppType.HELM),
+        ("envs/prod/apps/api", AppType.DIRECTORY),
+        ("envs/prod/apps/web", AppType.DIRECTORY),
+    ]
+
+
+def test_folders_under_a_hidden_folder_are_never_found():
+    listing = TreeListing.from_paths([".github/workflows/ci.yaml", ".ci/apps/x/k.yaml", "apps/x/kustomization.yaml"])
+    assert listing.match_directories("*") == ["apps"]
+    assert listing.match_directories("*/*") == ["apps/x"]
+    assert listing.match_directories("*/*/*") == []
+    assert listing.match_directories("[.a]*/x") == ["apps/x"]
+
+
+def test_file_names_are_the_files_directly_inside(listing):
+    assert listing.file_names("apps/a") == ["Chart.yaml"]
+    assert listing.file_names(".") == ["README.md"]
 
 
 def test_a_star_never_crosses_a_slash(listing):
@@ -108,7 +136,7 @@ def test_app_type_follows_argo_cd_discovery(names, expected):
 
 
 def test_app_type_values_are_the_strings_argo_cd_users_write():
-    assert [member.value for member in AppType] == ["helm", "kustomize", "directory", "jsonnet"]
+    assert [member.value for member in AppType] == ["helm", "kustomize", "directory", "jsonnet", "plugin"]
     assert AppType.HELM == "helm" and isinstance(AppType.HELM, str)
 
 
@@ -126,8 +154,8 @@ def test_reader_gives_the_same_listing_whatever_the_chunking(chunk_size):
     for start in range(0, len(output), chunk_size):
         reader.feed(output[start : start + chunk_size])
     listing = reader.listing()
-    assert listing.match_typed_directories("*/*") == TreeListing.from_paths(paths).match_typed_directories("*/*")
-    assert listing.match_typed_directories("apps/*") == [
+    assert listing.match_folders(["*/*"]) == TreeListing.from_paths(paths).match_folders(["*/*"])
+    assert listing.match_folders(["apps/*"]) == [
         ("apps/b", AppType.HELM),
         ("apps/c", AppType.KUSTOMIZE),
         ("apps/d", AppType.DIRECTORY),
@@ -155,18 +183,18 @@ def test_reader_sorts_names_git_orders_differently_than_python():
     listing.feed(output)
     result = listing.listing()
     assert result.is_file("a/\udcff.yaml") and result.is_file("a/\ufffd.yaml")
-    assert result.match_typed_directories("*") == [("a", AppType.DIRECTORY), ("b", AppType.KUSTOMIZE)]
+    assert result.match_folders(["*"]) == [("a", AppType.DIRECTORY), ("b", AppType.KUSTOMIZE)]
 
 
 def test_reader_accepts_output_without_a_final_separator():
     reader = LsTreeReader()
     reader.feed(b"apps/a/Chart.yaml\0apps/b/x.yaml")
-    assert reader.listing().match_typed_directories("apps/*") == [("apps/a", AppType.HELM), ("apps/b", AppType.DIRECTORY)]
+    assert reader.listing().match_folders(["apps/*"]) == [("apps/a", AppType.HELM), ("apps/b", AppType.DIRECTORY)]
 
 
 def test_sibling_names_sharing_a_prefix_are_matched_and_sorted():
     paths = ["app-x/a.yaml", "app/Chart.yaml", "app.d/k.yaml", "app/sub/y.yaml", "apps/kustomization.yaml"]
-    typed = TreeListing.from_paths(paths).match_typed_directories("*")
+    typed = TreeListing.from_paths(paths).match_folders(["*"])
     assert typed == [
         ("app", AppType.HELM),
         ("app-x", AppType.DIRECTORY),

@@ -127,7 +127,7 @@ def test_a_branch_wins_over_a_tag_of_the_same_name_as_in_argo_cd(tmp_path):
     [
         ("main", ["refs/heads/main", "refs/tags/main"]),
         ("cafe", ["refs/heads/cafe", "refs/tags/cafe", "cafe"]),
-        ("HEAD", ["HEAD"]),
+        ("HEAD", ["refs/gitops/remote-head"]),
         ("refs/tags/v1", ["refs/tags/v1"]),
         ("main~1", []),
         ("a..b", []),

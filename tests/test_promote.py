@@ -180,6 +180,49 @@ def test_malformed_source_outputs_are_refused(outputs, message):
         plan_promotion("dev", "stg", outputs, ALL_READY, STG, TARGET_YAML)
 
 
+MULTI_SOURCE_YAML = """\
+config:
+  gitops:promotion: {source: dev}
+  gitops:applications:
+    redis:
+      sources:
+        - {repository: charts, chart: redis, revision: 19.0.1}
+        - repository: apps
+          revision: main   # the values
+          ref: values
+    pair:
+      sources:
+        - {repository: apps, path: apps/hub, revision: release}
+        - {repository: apps, path: apps/plain, revision: main}
+"""
+
+
+def test_each_pinned_source_of_a_multi_source_app_is_promoted_into_its_own_entry():
+    def source_entry(commit, app, index, requested="main"):
+        return {**entry(commit, ["gitops:applications", app, "sources", index, "revision"], requested), "type": "helm"}
+
+    outputs = outputs_of(
+        redis={"sources": [{**source_entry(None, "redis", 0, "19.0.1")}, source_entry(SHA_A, "redis", 1)]},
+        pair={"sources": [source_entry(SHA_A, "pair", 0, "release"), source_entry(SHA_B, "pair", 1)]},
+        chart={**entry(None, ["gitops:applications", "chart", "revision"], "1.0.0"), "type": "helm"},
+    )
+    plan = plan_promotion("dev", "stg", outputs, ready("redis", "pair"), STG, MULTI_SOURCE_YAML)
+    assert [(c.key, c.old, c.new) for c in plan.changes] == [
+        ("gitops:applications.pair.sources[0].revision", "release", SHA_A),
+        ("gitops:applications.pair.sources[1].revision", "main", SHA_B),
+        ("gitops:applications.redis.sources[1].revision", "main", SHA_A),
+    ]
+    edited = edit_revisions(MULTI_SOURCE_YAML, {c.config_path: c.new for c in plan.changes})
+    assert edited == (
+        MULTI_SOURCE_YAML.replace("revision: main   # the values", f"revision: {SHA_A}   # the values")
+        .replace("revision: release}", f"revision: {SHA_A}}}")
+        .replace("path: apps/plain, revision: main}", f"path: apps/plain, revision: {SHA_B}}}")
+    )
+    assert read_scalar(edited, ("gitops:applications", "redis", "sources", 0, "revision")) == "19.0.1"
+    only_pair = plan_promotion("dev", "stg", outputs, ready("pair"), STG, MULTI_SOURCE_YAML, apps=["pair"])
+    assert {c.apps for c in only_pair.changes} == {("pair",)}
+
+
 # --- the stack file ---------------------------------------------------------------------------
 
 
