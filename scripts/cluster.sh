@@ -17,17 +17,18 @@ command=$1
 DIR=$2
 
 down() {
-    local pid
+    local pid pids
     [ -f "$DIR/pids" ] || return 0
+    mapfile -t pids < <(tac "$DIR/pids")
     # Last started first: kwok and the controllers before the API server, etcd last.
-    for pid in $(tac "$DIR/pids"); do kill "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     for _ in $(seq 20); do
         local alive=0
-        for pid in $(cat "$DIR/pids"); do kill -0 "$pid" 2>/dev/null && alive=1; done
+        for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
         [ "$alive" = 0 ] && break
         sleep 0.1
     done
-    for pid in $(cat "$DIR/pids"); do kill -9 "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
     rm -f "$DIR/pids"
 }
 
@@ -45,7 +46,11 @@ STAGES="$(dirname "$BIN")/kwok-stages"
 mkdir -p "$DIR/logs" "$DIR/pki"
 DIR=$(cd "$DIR" && pwd)
 [ -f "$DIR/pids" ] && { echo "cluster.sh: $DIR already runs a control plane (cluster.sh down $DIR)" >&2; exit 1; }
-trap 'status=$?; [ $status -eq 0 ] || { echo "cluster.sh: start failed; logs in $DIR/logs" >&2; down; }' EXIT
+on_exit() {
+    local status=$?
+    [ "$status" -eq 0 ] || { echo "cluster.sh: start failed; logs in $DIR/logs" >&2; down; }
+}
+trap on_exit EXIT
 
 read -r ETCD_PORT PEER_PORT API_PORT KWOK_PORT < <(python3 -c '
 import socket

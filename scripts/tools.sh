@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# Build the real-engine toolchain from Go modules, once per version set, into a cache outside the
-# checkout, and print its bin directory. A second run with the cache in place takes seconds.
+# Build the real-engine toolchain from Go modules into a cache outside the checkout, and print the
+# bin directory of this version set. A second run with the cache in place takes milliseconds.
 #
 #   scripts/tools.sh            build what is missing, print BIN
 #   scripts/tools.sh --check    print BIN if everything is built, else exit 1 (builds nothing)
 #
 # Nothing of another project's source is kept here: every module comes from the Go module proxy at
 # build time, through a small wrapper module per tool (several carry `replace` directives, which
-# `go install M@V` refuses). Beside BIN: `pulumi-home/` holds the engine's plugin cache (use it as
-# PULUMI_HOME), `plugins/` the provider binaries installed there (kept off PATH, where the engine
-# would take them as ambient plugins), and `logs/` each build's output, time and peak memory.
+# `go install M@V` refuses).
+#
+# The cache ($GITOPS_TOOLS_CACHE, default ~/.cache/gitops-tools) holds each tool once per version
+# (builds/NAME-VERSION, with src/ and logs/ of its build: output, time, peak memory), so a new
+# version of one tool rebuilds only that tool. A version set (sets/HASH) links them into bin/ and
+# has the engine's plugin cache in pulumi-home/ (use it as PULUMI_HOME); provider binaries stay off
+# PATH, where the engine would take them as ambient plugins.
 set -euo pipefail
 
 # The versions. The module proxy here serves only some versions; each line says why this one.
@@ -24,18 +28,37 @@ KWOK=v0.8.0
 HELM=v3.22.0
 GO_VERSION_LINE="go 1.26.0"
 
-VERSIONS="pulumi=$PULUMI python-host=$PULUMI_PYTHON_HOST kubernetes-provider=$KUBERNETES_PROVIDER_MODULE"
-VERSIONS+=" kubernetes=$KUBERNETES etcd=$ETCD kwok=$KWOK helm=$HELM recipe=1"
-export ROOT="${GITOPS_TOOLS_CACHE:-$HOME/.cache/gitops-tools}/$(printf %s "$VERSIONS" | sha256sum | cut -c1-16)"
-export BIN="$ROOT/bin"
-PLUGINS="$ROOT/plugins"
-TOOLS=(pulumi pulumi-language-python pulumi-language-python-exec
-       etcd kube-apiserver kube-controller-manager kube-scheduler kwok helm)
+CACHE=${GITOPS_TOOLS_CACHE:-$HOME/.cache/gitops-tools}
+# NAME KEY BUILD-FUNCTION FILES...: what each build leaves in its directory (bin/* go on PATH).
+UNITS=(
+    "pulumi $PULUMI build_pulumi bin/pulumi"
+    "pulumi-language-python $PULUMI_PYTHON_HOST+exec-$PULUMI build_python_host bin/pulumi-language-python bin/pulumi-language-python-exec"
+    "pulumi-resource-kubernetes $KUBERNETES_PROVIDER_MODULE build_kubernetes_provider pulumi-resource-kubernetes"
+    "etcd $ETCD build_etcd bin/etcd"
+    "kubernetes $KUBERNETES build_kubernetes bin/kube-apiserver bin/kube-controller-manager bin/kube-scheduler"
+    "kwok $KWOK build_kwok bin/kwok stages"
+    "helm $HELM-k8s-${KUBERNETES%.*} build_helm bin/helm"
+)
+SET="$CACHE/sets/$(printf '%s\n' "${UNITS[@]}" | sha256sum | cut -c1-16)"
+export BIN="$SET/bin"
+
+build_dir() { echo "$CACHE/builds/$1-$2"; }
+
+built() { # NAME KEY FILES...
+    local dir file
+    dir=$(build_dir "$1" "$2")
+    shift 2
+    for file in "$@"; do [ -e "$dir/$file" ] || return 1; done
+}
 
 all_built() {
-    local tool
-    for tool in "${TOOLS[@]}"; do [ -x "$BIN/$tool" ] || return 1; done
-    [ -f "$ROOT/pulumi-home/.plugins-installed" ]
+    local unit
+    for unit in "${UNITS[@]}"; do
+        # shellcheck disable=SC2086 # a unit is a word list
+        set -- $unit
+        built "$1" "$2" "${@:4}" || return 1
+    done
+    [ -f "$SET/pulumi-home/.plugins-installed" ] && [ -x "$BIN/pulumi" ]
 }
 
 if [ "${1:-}" = --check ]; then
@@ -45,31 +68,33 @@ fi
 all_built && echo "$BIN" && exit 0
 
 command -v go >/dev/null || { echo "tools.sh: go is not on PATH; the toolchain is built with Go 1.26+" >&2; exit 1; }
-mkdir -p "$BIN" "$PLUGINS" "$ROOT/src" "$ROOT/logs"
-exec 9>"$ROOT/.lock"
+mkdir -p "$CACHE/builds"
+exec 9>"$CACHE/.lock"
 flock 9 # one build at a time per cache (CI and a test run may start together)
 
 export GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0
 
-# Run one build step with its output, wall time and peak memory in logs/NAME.log.
+# Run one build step of the unit being built (OUT) with its output, wall time and peak memory in
+# OUT/logs/NAME.log.
 step() {
     local name=$1
     shift
-    local started=$SECONDS
-    if ! /usr/bin/time -f "peak memory %M KiB" -o "$ROOT/logs/$name.time" bash -c '"$@"' _ "$@" >"$ROOT/logs/$name.log" 2>&1; then
-        echo "tools.sh: building $name failed; the end of $ROOT/logs/$name.log:" >&2
-        tail -n 30 "$ROOT/logs/$name.log" >&2
+    local started=$SECONDS log="$OUT/logs/$name"
+    mkdir -p "$OUT/logs"
+    if ! /usr/bin/time -f "peak memory %M KiB" -o "$log.time" bash -c '"$@"' _ "$@" >"$log.log" 2>&1; then
+        echo "tools.sh: building $name failed; the end of $log.log:" >&2
+        tail -n 30 "$log.log" >&2
         exit 1
     fi
-    echo "tools.sh: $name built in $((SECONDS - started)) s, $(cat "$ROOT/logs/$name.time")" >&2
+    echo "tools.sh: $name built in $((SECONDS - started)) s, $(cat "$log.time")" >&2
 }
 
-# A wrapper module in src/NAME that requires module@version (plus any further "path version" pairs)
-# and repeats the module's non-local replaces.
+# A wrapper module in OUT/src/NAME that requires module@version (plus any further "path version"
+# pairs) and repeats the module's non-local replaces.
 wrapper() {
     local name=$1 module=$2 version=$3
     shift 3
-    local dir="$ROOT/src/$name" gomod
+    local dir="$OUT/src/$name" gomod
     rm -rf "$dir" && mkdir -p "$dir"
     gomod=$(go mod download -json "$module@$version" | jq -r .GoMod)
     {
@@ -81,11 +106,11 @@ wrapper() {
     echo "$dir"
 }
 
-# go build PACKAGE... (each at VERSION) into BIN, from the wrapper module in DIR, with LDFLAGS.
+# go build PACKAGE... (each at VERSION) into OUT/bin, from the wrapper module in DIR, with LDFLAGS.
 build_in() {
     local dir=$1 version=$2 ldflags=$3
     shift 3
-    (cd "$dir" && go get "${@/%/@$version}" && go build -trimpath -ldflags "-s -w $ldflags" -o "$BIN/" "$@")
+    (cd "$dir" && go get "${@/%/@$version}" && go build -trimpath -ldflags "-s -w $ldflags" -o "$OUT/bin/" "$@")
 }
 export -f build_in
 
@@ -103,7 +128,7 @@ build_python_host() {
         github.com/pulumi/pulumi/sdk/v3/python/cmd/pulumi-language-python
     # The host runs this script beside it with the program's Python; take the CLI release's copy.
     sdk=$(go mod download -json "github.com/pulumi/pulumi/sdk/v3@$PULUMI" | jq -r .Dir)
-    install -m 0755 "$sdk/python/cmd/pulumi-language-python-exec" "$BIN/pulumi-language-python-exec"
+    install -m 0755 "$sdk/python/cmd/pulumi-language-python-exec" "$OUT/bin/pulumi-language-python-exec"
 }
 
 build_kubernetes_provider() {
@@ -118,7 +143,7 @@ build_kubernetes_provider() {
     jq -c . "$src/terraform-mapping.json" >"$dir/$cmd/terraform-mapping-embed.json"
     chmod -R u+w "$dir"
     step pulumi-resource-kubernetes bash -c "cd '$dir' && go mod tidy && go build -trimpath \
-        -ldflags '-s -w -X $module/pkg/version.Version=$KUBERNETES_PROVIDER' -o '$PLUGINS/' ./$cmd"
+        -ldflags '-s -w -X $module/pkg/version.Version=$KUBERNETES_PROVIDER' -o '$OUT/' ./$cmd"
 }
 
 build_kubernetes() {
@@ -144,7 +169,7 @@ build_etcd() {
     # etcd's server module replaces its sibling modules with local paths: require them at its version.
     for sibling in api/v3 client/pkg/v3 client/v3 pkg/v3; do args+=("go.etcd.io/etcd/$sibling" "$ETCD"); done
     dir=$(wrapper etcd go.etcd.io/etcd/server/v3 "$ETCD" "${args[@]}")
-    step etcd bash -c "cd '$dir' && go get go.etcd.io/etcd/server/v3@$ETCD && go build -trimpath -ldflags '-s -w' -o '$BIN/etcd' go.etcd.io/etcd/server/v3"
+    step etcd bash -c "cd '$dir' && go get go.etcd.io/etcd/server/v3@$ETCD && go build -trimpath -ldflags '-s -w' -o '$OUT/bin/etcd' go.etcd.io/etcd/server/v3"
 }
 
 build_kwok() {
@@ -152,8 +177,8 @@ build_kwok() {
     dir=$(wrapper kwok sigs.k8s.io/kwok "$KWOK")
     step kwok build_in "$dir" "$KWOK" "" sigs.k8s.io/kwok/cmd/kwok
     # kwok's stage files (what it does to fake Nodes and Pods) are in its module, not its binary.
-    rm -rf "$ROOT/kwok-stages" && cp -r "$(go mod download -json "sigs.k8s.io/kwok@$KWOK" | jq -r .Dir)/kustomize/stage" "$ROOT/kwok-stages"
-    chmod -R u+w "$ROOT/kwok-stages"
+    cp -r "$(go mod download -json "sigs.k8s.io/kwok@$KWOK" | jq -r .Dir)/kustomize/stage" "$OUT/stages"
+    chmod -R u+w "$OUT/stages"
 }
 
 build_helm() {
@@ -165,21 +190,32 @@ build_helm() {
         -X $pkg/pkg/chartutil.k8sVersionMinor=$minor" "$pkg/cmd/helm"
 }
 
-install_plugins() {
-    export PULUMI_HOME="$ROOT/pulumi-home" PULUMI_SKIP_UPDATE_CHECK=true
-    "$BIN/pulumi" plugin install resource kubernetes "$KUBERNETES_PROVIDER" \
-        --file "$PLUGINS/pulumi-resource-kubernetes" --non-interactive >"$ROOT/logs/plugins.log" 2>&1
-    touch "$PULUMI_HOME/.plugins-installed"
+# Build a unit into its directory unless it is there (an interrupted build leaves only OUT.partial).
+provide() {
+    local name=$1 key=$2 build=$3 dir
+    shift 3
+    dir=$(build_dir "$name" "$key")
+    built "$name" "$key" "$@" && return 0
+    rm -rf "$dir" "$dir.partial"
+    mkdir -p "$dir.partial/bin"
+    OUT="$dir.partial" "$build"
+    mv "$dir.partial" "$dir"
 }
 
 started=$SECONDS
-[ -x "$BIN/pulumi" ] || build_pulumi
-[ -x "$BIN/pulumi-language-python" ] && [ -x "$BIN/pulumi-language-python-exec" ] || build_python_host
-[ -x "$PLUGINS/pulumi-resource-kubernetes" ] || build_kubernetes_provider
-[ -x "$BIN/etcd" ] || build_etcd
-[ -x "$BIN/kube-apiserver" ] && [ -x "$BIN/kube-controller-manager" ] && [ -x "$BIN/kube-scheduler" ] || build_kubernetes
-[ -x "$BIN/kwok" ] || build_kwok
-[ -x "$BIN/helm" ] || build_helm
-[ -f "$ROOT/pulumi-home/.plugins-installed" ] || install_plugins
+rm -rf "$SET" && mkdir -p "$BIN" "$SET/pulumi-home"
+for unit in "${UNITS[@]}"; do
+    # shellcheck disable=SC2086 # a unit is a word list
+    set -- $unit
+    provide "$@"
+    for file in "${@:4}"; do
+        case $file in bin/*) ln -s "$(build_dir "$1" "$2")/$file" "$BIN/" ;; esac
+    done
+done
+ln -s "$(build_dir kwok "$KWOK")/stages" "$SET/kwok-stages"
+PULUMI_HOME="$SET/pulumi-home" PULUMI_SKIP_UPDATE_CHECK=true "$BIN/pulumi" plugin install resource kubernetes \
+    "$KUBERNETES_PROVIDER" --file "$(build_dir pulumi-resource-kubernetes "$KUBERNETES_PROVIDER_MODULE")/pulumi-resource-kubernetes" \
+    --non-interactive >"$SET/plugins.log" 2>&1
+touch "$SET/pulumi-home/.plugins-installed"
 echo "tools.sh: toolchain ready in $((SECONDS - started)) s" >&2
 echo "$BIN"
