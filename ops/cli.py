@@ -63,19 +63,30 @@ def render_command(
             print_problem(str(error))
     if len(runs) < len(files):
         raise typer.Exit(1)
-    table = Table("stack", "objects", "charts", "resources", "problems", title="render")
+    table = Table("stack", "objects", "of which charts'", "charts", "resources", "problems", title="render")
     applications = Table("stack", "application", "type", "revision", "commit", title="applications")
     invalid = 0
+    notes = []
     for name, run in runs.items():
-        rendered = render(run, out)
+        rendered = render(run, out, kubernetes_version, project_dir=root)
         count, problems = validate_directory(rendered.directory, kubernetes_version)
         for problem in problems:
             print_problem(f"{name}: {problem}", label="invalid")
         invalid += len(problems)
-        table.add_row(name, str(count), str(len(rendered.charts)), str(len(run.registrations)), str(len(problems)))
+        from_charts = sum(len(chart.objects) for chart in rendered.chart_renderings)
+        table.add_row(
+            name, str(count), str(from_charts), str(len(rendered.charts)), str(len(run.registrations)), str(len(problems))
+        )
         for row in application_rows(run):
             applications.add_row(name, *row)
+        for chart in rendered.chart_renderings:
+            if chart.skipped:
+                notes.append(f"{name}: the objects of chart {chart.release} are not in the render: {chart.skipped}")
+            else:
+                notes.append(f"{name}: chart {chart.release}: {len(chart.objects)} objects by helm template of {chart.source}")
     console.print(table)
+    for note in notes:
+        console.print(Text(note), soft_wrap=True)
     if applications.row_count:
         console.print(applications)
     if invalid:

@@ -267,13 +267,15 @@ def decoded(secret: kubernetes.client.V1Secret) -> dict[str, str]:
     return {key: base64.b64decode(value).decode() for key, value in (secret.data or {}).items()}
 
 
-def kubeconfig_stack(plane: ControlPlane, apps: AppsRepository, revision: str, **overrides: Any) -> dict[str, Any]:
-    """A stack on the local control plane: the packaged chart, the nginx dashboard without TLS, one
-    repository (its token set as a secret by the caller), a project and three applications (plain
-    manifests, Kustomize, Helm) pinned to `revision`. `overrides` replace top-level keys."""
+def kubeconfig_stack(plane: ControlPlane | None, apps: AppsRepository, revision: str, **overrides: Any) -> dict[str, Any]:
+    """A stack on the local control plane (None: a kubeconfig that does not exist, for a stack that
+    needs no cluster): the packaged chart, the nginx dashboard without TLS, one repository (its
+    token set as a secret by the caller), a project and three applications (plain manifests,
+    Kustomize, Helm) pinned to `revision`. `overrides` replace top-level keys."""
+    kubeconfig = str(plane.kubeconfig) if plane else "/nonexistent/kubeconfig"
     config: dict[str, Any] = {
         "environment": {"tier": "local"},
-        "cluster": {"kind": "kubeconfig", "path": str(plane.kubeconfig), "context": "local"},
+        "cluster": {"kind": "kubeconfig", "path": kubeconfig, "context": "local"},
         "argocd": {"chart": {"path": str(CHART)}},
         "dashboard": {"host": "argocd.localtest.me", "ingress": "nginx", "ingressClassName": "nginx", "tls": {"mode": "none"}},
         "repositories": {"apps": {"url": apps.url, "credentials": {"username": "git"}}},
