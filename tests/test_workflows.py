@@ -248,3 +248,29 @@ def test_the_issue_step_opens_updates_and_closes_one_issue_per_stack(runner_dir,
         assert calls[1:] == []
     else:
         assert len(calls) == 2 and calls[1].startswith(expected), calls
+
+
+def test_every_job_that_runs_pulumi_on_a_stack_queues_on_that_stacks_group():
+    # A scheduled drift reconcile and a deploy of the same stack must wait for each other, not
+    # meet Pulumi's stack lock: one group per stack, shared by every workflow.
+    groups = {
+        (name, job): document["jobs"][job].get("concurrency", {}).get("group")
+        for name in NAMES
+        for document in [load(name)]
+        for job in document["jobs"]
+        if any(
+            "pulumi" in str(step.get("uses", "")) or "python -m ops " in str(step.get("run", ""))
+            for step in document["jobs"][job]["steps"]
+        )
+    }
+    assert groups == {
+        ("preview.yml", "preview"): None,
+        ("deploy-dev.yml", "up"): "stack-${{ matrix.stack }}",
+        ("promote.yml", "promote"): "stack-${{ inputs.source }}",
+        ("drift.yml", "drift"): "stack-${{ matrix.stack }}",
+    }
+    assert all(
+        load(name)["jobs"][job].get("concurrency", {}).get("cancel-in-progress") is False
+        for name, job in groups
+        if groups[name, job]
+    )
