@@ -67,11 +67,33 @@ def differences(applied, rendered, path=()) -> list[str]:
 
 
 def test_ops_render_writes_exactly_what_the_engine_applied(project, control_plane, apps_repo, tmp_path):
-    project.write_stack(
-        STACK,
-        kubeconfig_stack(control_plane, apps_repo, apps_repo.head()),
-        secrets={"repositories.apps.credentials.password": REPOSITORY_TOKEN},
-    )
+    commit = apps_repo.head()
+    config = kubeconfig_stack(control_plane, apps_repo, commit)
+    # Fields beyond the basics, so the API server checks them against the real CRD too.
+    config["applications"]["hello-two-sources"] = {
+        "sources": [
+            {
+                "repository": "apps",
+                "path": "apps/hello",
+                "revision": commit,
+                "helm": {"valueFiles": ["$values/apps/hello/values.yaml"]},
+            },
+            {"repository": "apps", "revision": commit, "ref": "values"},
+        ],
+        "project": "examples",
+        "destination": {"namespace": "hello"},
+        "labels": {"team": "platform"},
+        "annotations": {"argocd.argoproj.io/sync-wave": "1"},
+        "cascadeDelete": "foreground",
+        "syncPolicy": {
+            "automated": {"prune": True, "selfHeal": True, "allowEmpty": False},
+            "syncOptions": ["CreateNamespace=true", "ServerSideApply=true"],
+            "retry": {"limit": 3, "backoff": {"duration": "1m30s", "factor": 2, "maxDuration": "5m"}},
+        },
+        "revisionHistoryLimit": 5,
+        "info": [{"name": "owner", "value": "platform"}],
+    }
+    project.write_stack(STACK, config, secrets={"repositories.apps.credentials.password": REPOSITORY_TOKEN})
     project.up(STACK)
     rendered = project.ops("render", "--stack", STACK, "--out", str(tmp_path), "--kubernetes-version", KUBERNETES_VERSION)
     assert rendered.returncode == 0, rendered.output
