@@ -15,6 +15,7 @@ from ops.render import REDACTED, application_rows, kubernetes_objects, render
 from ops.validate import validate_object
 from settings import SettingsError
 from tests.gitrepos import standard_app_repository
+from tests.registered import find, one
 
 APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
 APP_PROJECT = "kubernetes:argoproj.io/v1alpha1:AppProject"
@@ -133,7 +134,7 @@ def full_run(tmp_path, source):
 
 
 def registrations(run, type_):
-    return {r.name: r for r in run.registrations if r.type == type_}
+    return {r.name: r for r in find(run, type_)}
 
 
 def test_every_repository_secret_project_and_application_validates_strictly(full_run):
@@ -183,10 +184,10 @@ def test_applications_output_has_the_shape_promotion_reads(full_run, source):
 
 
 def test_every_object_waits_for_the_chart_and_uses_the_stack_provider(full_run):
-    chart = next(r for r in full_run.registrations if r.type.startswith("kubernetes:helm.sh/"))
-    component = next(r for r in full_run.registrations if r.type == "gitops:applications:Applications")
-    provider = next(r for r in full_run.registrations if r.type == "pulumi:providers:kubernetes")
-    children = [r for r in full_run.registrations if r.parent == component.urn]
+    chart = one(full_run, "kubernetes:helm.sh/v4:Chart")
+    component = one(full_run, "gitops:applications:Applications")
+    provider = one(full_run, "pulumi:providers:kubernetes")
+    children = find(full_run, parent=component.urn)
     assert len(children) == 5 + 1 + 7
     for child in children:
         assert chart.urn in child.dependencies, child.name

@@ -12,6 +12,7 @@ from ops.program import PROJECT_DIR, run_program
 from ops.render import REDACTED, kubernetes_objects, render
 from ops.validate import validate_directory, validate_object
 from settings import SettingsError
+from tests.registered import one
 
 STACKS = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in (PROJECT_DIR / "stacks").glob("Pulumi.*.yaml"))
 
@@ -29,21 +30,20 @@ def test_each_stack_runs_and_every_object_is_valid(stack):
 @pytest.mark.parametrize("stack", STACKS)
 def test_one_kubernetes_provider_serves_every_kubernetes_resource(stack):
     run = run_program(stack)
-    providers = [r for r in run.registrations if r.type == "pulumi:providers:kubernetes"]
-    assert len(providers) == 1
+    provider = one(run, "pulumi:providers:kubernetes")
     users = {r.provider.rsplit("::", 1)[0] for r in run.registrations if r.type.startswith("kubernetes:")}
-    assert users == {providers[0].urn}
+    assert users == {provider.urn}
 
 
 def test_eks_stack_looks_up_its_cluster_and_authenticates_with_aws_eks_get_token():
     run = run_program("dev")
     assert [args["name"] for token, args in run.invokes if token == "aws:eks/getCluster:getCluster"] == ["platform-dev"]
-    kubeconfig = json.loads(next(r for r in run.registrations if r.type == "pulumi:providers:kubernetes").inputs["kubeconfig"])
+    kubeconfig = json.loads(one(run, "pulumi:providers:kubernetes").inputs["kubeconfig"])
     user = kubeconfig["users"][0]["user"]["exec"]
     assert user["command"] == "aws"
     assert user["args"][:4] == ["eks", "get-token", "--cluster-name", "platform-dev"]
     assert "--role-arn" in user["args"] and "token" not in kubeconfig["users"][0]["user"]
-    aws = next(r for r in run.registrations if r.type == "pulumi:providers:aws")
+    aws = one(run, "pulumi:providers:aws")
     assert aws.inputs["region"] == "eu-west-1"
     # The role the token assumes is the account of the cluster lookup, the certificate and DNS too.
     role = user["args"][user["args"].index("--role-arn") + 1]
@@ -61,7 +61,7 @@ def test_production_protects_every_resource_and_development_none():
 def test_gke_stack_uses_the_gke_auth_plugin():
     run = run_program("prd")
     assert [args["name"] for token, args in run.invokes if token == "gcp:container/getCluster:getCluster"] == ["platform-prd"]
-    kubeconfig = json.loads(next(r for r in run.registrations if r.type == "pulumi:providers:kubernetes").inputs["kubeconfig"])
+    kubeconfig = json.loads(one(run, "pulumi:providers:kubernetes").inputs["kubeconfig"])
     assert kubeconfig["users"][0]["user"]["exec"]["command"] == "gke-gcloud-auth-plugin"
     assert kubeconfig["clusters"][0]["cluster"]["server"] == "https://203.0.113.10"
 
@@ -69,7 +69,7 @@ def test_gke_stack_uses_the_gke_auth_plugin():
 def test_kubeconfig_stack_uses_its_context_and_no_cloud():
     run = run_program("local")
     assert run.invokes == []
-    provider = next(r for r in run.registrations if r.type == "pulumi:providers:kubernetes")
+    provider = one(run, "pulumi:providers:kubernetes")
     assert provider.inputs["context"] == "kind-gitops"
 
 
@@ -95,7 +95,8 @@ def test_bad_settings_stop_the_program_before_any_resource(tmp_path):
 
 
 def test_render_writes_objects_charts_and_resources_and_redacts_secrets(tmp_path):
-    rendered = render(run_program("dev"), tmp_path)
+    run = run_program("dev")
+    rendered = render(run, tmp_path)
     files = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
     assert "dev/charts/argocd-chart.yaml" in files and "dev/resources.json" in files
     assert "dev/namespace-argocd.yaml" in files and "dev/secret-argocd-argocd-redis.yaml" in files
@@ -103,6 +104,10 @@ def test_render_writes_objects_charts_and_resources_and_redacts_secrets(tmp_path
     assert f"auth: {REDACTED}" in redis and "rendered-" not in redis
     outputs = json.loads((tmp_path / "dev/outputs.json").read_text())
     assert outputs["adminPassword"] == REDACTED
+    # The address the chart's Ingress got from the mocked load balancer controller, as the DNS record names it.
+    record = one(run, "aws:route53/record:Record", "dashboard-address-record")
+    assert outputs["loadBalancerAddress"] == record.inputs["aliases"][0]["name"]
+    assert outputs["loadBalancerAddress"].endswith(".elb.amazonaws.com")
     resources = json.loads((tmp_path / "dev/resources.json").read_text())
     secret = next(r for r in resources if r["name"] == "argocd-redis-secret")
     assert secret["secretInputs"] == ["stringData"] and secret["parent"].endswith("gitops:argocd:ArgoCD::argocd")
