@@ -1,8 +1,9 @@
 import bcrypt
 import pulumi
 import pulumi_kubernetes as k8s
+from pydantic import SecretStr
 
-from components.argocd import ArgoCD, ArgoCDArgs
+from components.argocd import ArgoCD, ArgoCDArgs, secret_leaves
 from settings import parse_settings
 from tests.registered import find, one
 
@@ -120,3 +121,18 @@ def test_an_oci_registry_chart(mocks):
         assert oci.app_version is None
 
     return oci.chart.urn.apply(check)
+
+
+@pulumi.runtime.test
+def test_secret_settings_become_pulumi_secrets_before_the_sdk_sees_them():
+    # The SDK wraps a Secret's whole stringData itself; this is the wrapping of each value the
+    # component does, which also covers inputs the SDK would not wrap.
+    data = secret_leaves({"admin.password": SecretStr("hash"), "admin.passwordMtime": "2025", "list": [SecretStr("key")]})
+    assert data["admin.passwordMtime"] == "2025"
+    secrets = [data["admin.password"], data["list"][0]]
+    assert all(isinstance(value, pulumi.Output) for value in secrets)
+
+    def check(args):
+        assert args == [True, True, "hash", "key"]
+
+    return pulumi.Output.all(*[value.is_secret() for value in secrets], *secrets).apply(check)

@@ -222,6 +222,13 @@ def test_a_failure_without_a_summary_is_an_error_not_drift():
         preview_outcome([], command_error("error: configured Kubernetes cluster is unreachable: dial tcp"), "dev")
 
 
+def test_an_aborted_preview_is_an_error_even_with_the_expected_changes_message():
+    # The engine stopped before its summary: the changes seen so far are not all there is.
+    events = [pre(step("web", OpType.UPDATE, detailed={"spec.replicas": DiffKind.UPDATE}))]
+    with pytest.raises(OpsError, match=r"^preview of stack 'dev' failed: no changes were expected"):
+        preview_outcome(events, command_error(EXPECTED_CHANGES, code=7), "dev")
+
+
 def test_an_engine_error_is_an_error_even_with_the_expected_changes_message():
     events = [
         pre(step("web", OpType.UPDATE, detailed={"spec.replicas": DiffKind.UPDATE})),
@@ -373,6 +380,14 @@ def test_detect_drift_refreshes_then_previews_expecting_no_changes():
     assert stack.calls == ["refresh", ("preview", True), "export"]
     assert report.status == "drift"
     assert [a.name for a in report.applications] == ["guestbook"]
+
+
+def test_detect_drift_reports_a_preview_that_never_sent_its_summary_as_an_error():
+    # What the SDK raises when the CLI's event log ends without a summary event.
+    stack = FakeStack([pre(step("web", OpType.UPDATE))], RuntimeError("summary event never found"))
+    with pytest.raises(OpsError, match=r"^preview of stack 'dev' failed: summary event never found$"):
+        detect_drift(stack, "dev")
+    assert "export" not in stack.calls
 
 
 def test_detect_drift_reports_a_locked_stack_as_an_error():
