@@ -14,11 +14,10 @@ from typing import Any
 import yaml
 
 from components.app_objects import REPOSITORY_PUBLIC_KEYS, SECRET_TYPE_LABEL
+from gitsource.redaction import REDACTED
 from ops.mocks import Registration
 from ops.program import ProgramRun
 
-REDACTED = "REDACTED"
-"""Stands for a secret value; valid base64 too, so a redacted Secret `data` still validates."""
 _PULUMI_ONLY_INPUTS = {"__defaults"}
 
 

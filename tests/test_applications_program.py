@@ -9,9 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 import ops.program
+from gitsource.redaction import REDACTED
 from ops.cli import app
 from ops.program import run_program
-from ops.render import REDACTED, application_rows, kubernetes_objects, render
+from ops.render import application_rows, kubernetes_objects, render
 from ops.validate import validate_object
 from settings import SettingsError
 from tests.gitrepos import standard_app_repository

@@ -21,8 +21,8 @@ from pulumi.automation.errors import create_command_error
 from typer.testing import CliRunner
 
 from ops import automation
+from ops.argocd_status import APPLICATION_TYPE
 from ops.cli import app
-from ops.drift import APPLICATION_TYPE
 
 runner = CliRunner()
 

@@ -12,8 +12,8 @@ from pulumi.automation import Deployment, OutputValue
 from typer.testing import CliRunner
 
 from ops import automation
+from ops.argocd_status import APPLICATION_TYPE
 from ops.cli import app
-from ops.drift import APPLICATION_TYPE
 
 runner = CliRunner()
 

@@ -7,9 +7,10 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
+from gitsource.redaction import REDACTED
 from ops.cli import app
 from ops.program import PROJECT_DIR, run_program
-from ops.render import REDACTED, kubernetes_objects, render
+from ops.render import kubernetes_objects, render
 from ops.validate import validate_directory, validate_object
 from settings import SettingsError
 from tests.registered import one

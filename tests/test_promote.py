@@ -9,22 +9,13 @@ import git
 import pytest
 from pulumi.automation import OutputValue
 
-from ops import promote
-from ops.drift import ApplicationStatus
-from ops.promote import (
-    Change,
-    Plan,
-    PromotionRefused,
-    apply_plan,
-    branch_name,
-    edit_revisions,
-    ensure_clean,
-    plan_promotion,
-    read_scalar,
-    repository_has_commit,
-    verify_commits,
-    write_atomically,
-)
+from ops import commits, stack_file_edit
+from ops.argocd_status import ApplicationStatus
+from ops.commits import repository_has_commit, verify_commits
+from ops.errors import OpsError, PromotionRefused
+from ops.promotion_branch import apply_plan, branch_name, ensure_clean
+from ops.promotion_plan import Change, Plan, plan_promotion
+from ops.stack_file_edit import edit_revisions, read_scalar, write_atomically
 from settings import StackSettings
 
 SHA_A = "a" * 40
@@ -283,7 +274,7 @@ def test_an_interrupted_write_leaves_the_old_file_and_no_temporary(tmp_path, mon
     def crash(source, destination):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(promote.os, "replace", crash)
+    monkeypatch.setattr(stack_file_edit.os, "replace", crash)
     with pytest.raises(KeyboardInterrupt):
         write_atomically(target, "half")
     assert target.read_text() == TARGET_YAML
@@ -346,7 +337,7 @@ def test_repository_has_commit_over_file_url(tmp_path, git_cache):
 
 
 def test_an_unreachable_repository_is_an_error_not_a_missing_commit(tmp_path, git_cache):
-    with pytest.raises(promote.OpsError, match="cannot read repository"):
+    with pytest.raises(OpsError, match="cannot read repository"):
         repository_has_commit((tmp_path / "missing.git").as_uri(), "f" * 40)
 
 
@@ -419,8 +410,8 @@ def test_repository_credentials_come_from_the_target_settings():
 
     token = {"username": "bot", "password": SecretStr("s3cret")}
     own = with_repositories(apps={"url": "https://git.example.com/acme/apps.git", "credentials": token})
-    assert promote.repository_credentials("https://git.example.com/acme/apps.git", own).password == "s3cret"
-    assert promote.repository_credentials("https://git.example.com/acme/other.git", own) is None
+    assert commits.repository_credentials("https://git.example.com/acme/apps.git", own).password == "s3cret"
+    assert commits.repository_credentials("https://git.example.com/acme/other.git", own) is None
 
     templates = with_repositories(
         org={"url": "https://git.example.com/acme", "credentialTemplate": True, "credentials": token},
@@ -430,8 +421,8 @@ def test_repository_credentials_come_from_the_target_settings():
             "credentials": {"username": "team", "password": SecretStr("t0ken")},
         },
     )
-    assert promote.repository_credentials("https://git.example.com/acme/team/x.git", templates).password == "t0ken"
-    assert promote.repository_credentials("https://git.example.com/acme/y.git", templates).username == "bot"
+    assert commits.repository_credentials("https://git.example.com/acme/team/x.git", templates).password == "t0ken"
+    assert commits.repository_credentials("https://git.example.com/acme/y.git", templates).username == "bot"
 
     placeholder = with_repositories(
         apps={
@@ -439,5 +430,5 @@ def test_repository_credentials_come_from_the_target_settings():
             "credentials": {"username": "bot", "password": SecretStr(RENDER_SECRET_PLACEHOLDER)},
         }
     )
-    assert promote.repository_credentials("https://git.example.com/acme/apps.git", placeholder) is None
-    assert promote.repository_credentials("https://git.example.com/acme/apps.git", None) is None
+    assert commits.repository_credentials("https://git.example.com/acme/apps.git", placeholder) is None
+    assert commits.repository_credentials("https://git.example.com/acme/apps.git", None) is None

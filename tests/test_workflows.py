@@ -111,7 +111,7 @@ def test_preview_runs_every_stack_on_pull_requests():
     assert "pull_request" in document["on"]
     job = document["jobs"]["preview"]
     assert job["strategy"]["matrix"]["include"] == "${{ fromJSON(needs.stacks.outputs.matrix) }}"
-    assert "python -m ops.automation matrix >>" in step_named_run(document, "stacks")
+    assert "python -m ops matrix >>" in step_named_run(document, "stacks")
     preview = next(s for s in job["steps"] if s.get("uses", "").startswith("pulumi/actions@"))
     assert preview["with"]["command"] == "preview"
     assert preview["with"]["stack-name"] == "${{ matrix.stack }}"
