@@ -315,6 +315,10 @@ BAD_INPUTS = {
         "gitops:applications: {web: {repository: apps, path: apps/plain, revision: mian, destination: {namespace: web}}}",
         "gitops:applications.web.revision: revision 'mian' not found in",
     ),
+    "revision close to a branch": (
+        "gitops:applications: {web: {repository: apps, path: apps/plain, revision: release-1.O, destination: {namespace: web}}}",
+        '(did you mean "release-1.0"?)',
+    ),
     "path missing at the commit": (
         "gitops:applications: {web: {repository: apps, path: apps/nowhere, revision: v0.9.0, destination: {namespace: web}}}",
         'gitops:applications.web.path: "apps/nowhere" does not exist in',
