@@ -1,7 +1,6 @@
 """Promotion: planning, the byte-preserving stack file edit, the atomic write and the git commit."""
 
 import os
-import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from ops.promotion_branch import apply_plan, branch_name, ensure_clean
 from ops.promotion_plan import Change, Plan, plan_promotion
 from ops.stack_file_edit import edit_revisions, read_scalar, write_atomically
 from settings import StackSettings
+from tests.gitrepos import SourceRepository, commit_checkout
 
 SHA_A = "a" * 40
 SHA_B = "b" * 40
@@ -288,27 +288,13 @@ def test_an_interrupted_write_leaves_the_old_file_and_no_temporary(tmp_path, mon
 # --- git --------------------------------------------------------------------------------------
 
 
-def run(*args, cwd):
-    subprocess.run(args, cwd=cwd, check=True, capture_output=True)
-
-
 def make_app_repository(tmp_path: Path) -> tuple[str, list[str]]:
     """A bare repository served over file:// with two commits on main and a tag."""
-    work = tmp_path / "apps-work"
-    work.mkdir()
-    repo = git.Repo.init(work, initial_branch="main")
-    with repo.config_writer() as config:
-        config.set_value("user", "name", "Test").set_value("user", "email", "test@example.com")
-    commits = []
-    for version in ("1", "2"):
-        (work / "apps").mkdir(exist_ok=True)
-        (work / "apps" / "version").write_text(version)
-        repo.index.add(["apps/version"])
-        commits.append(repo.index.commit(f"version {version}").hexsha)
-    repo.create_tag("v2")
-    bare = tmp_path / "apps.git"
-    run("git", "clone", "--bare", "--quiet", str(work), str(bare), cwd=tmp_path)
-    return bare.as_uri(), commits
+    repository = SourceRepository(tmp_path / "apps")
+    commits = [repository.commit({"apps/version": version}, f"version {version}") for version in ("1", "2")]
+    repository.tag("v2")
+    repository.push()
+    return repository.url, commits
 
 
 def make_project(tmp_path: Path) -> git.Repo:
@@ -316,12 +302,8 @@ def make_project(tmp_path: Path) -> git.Repo:
     (root / "stacks").mkdir(parents=True)
     (root / "Pulumi.yaml").write_text("name: gitops\nruntime: python\nstackConfigDir: stacks\n")
     (root / "stacks" / "Pulumi.stg.yaml").write_text(TARGET_YAML)
-    repo = git.Repo.init(root, initial_branch="main")
-    with repo.config_writer() as config:
-        config.set_value("user", "name", "Test").set_value("user", "email", "test@example.com")
-    repo.index.add(["Pulumi.yaml", "stacks/Pulumi.stg.yaml"])
-    repo.index.commit("initial")
-    return repo
+    commit_checkout(root)
+    return git.Repo(root)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from ops.cli import app
 from ops.program import run_program
-from tests.gitrepos import git
+from tests.gitrepos import commit_checkout
 
 CANARY = "Canary7Secret9Value"
 """Letters and digits only, so it also fits inside a bcrypt hash and survives base64 unchanged."""
@@ -154,9 +154,7 @@ def test_no_command_shows_a_secret_of_bad_settings(project, monkeypatch, caplog,
     for key, value in REVEALED_INSTEAD.get(case, {}).items():
         monkeypatch.setenv(f"GITOPS_SECRET_{key}", value)
     (project / "stacks" / "Pulumi.dev.yaml").write_text("config:\n" + config)
-    git("init", "-q", cwd=project)
-    git("add", "-A", cwd=project)
-    git("commit", "-q", "-m", "stacks", cwd=project)
+    commit_checkout(project, "stacks")
     outputs = []
     for command in (
         ["render", "--out", "rendered"],
