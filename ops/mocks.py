@@ -221,6 +221,16 @@ COMPUTED_OUTPUTS: dict[str, ComputedOutputs] = {
 """Per type token: the outputs its provider computes, faked."""
 
 
+def transformed(child: Child, transforms: list[Callable[..., Any]]) -> Child:
+    """The child as a component's (synchronous) transforms leave it."""
+    state = child.state
+    for transform in transforms:
+        result = transform(pulumi.ResourceTransformArgs(True, child.type, child.name, state, pulumi.ResourceOptions()))
+        if result is not None:
+            state = dict(result.props)
+    return Child(child.type, child.name, child.id, state)
+
+
 def child_urn(parent_urn: str, child: Child) -> str:
     """The URN the engine gives a component's child: the parent's type chain, then the child's type."""
     parent_types = parent_urn.split("::")[2]
@@ -243,7 +253,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         resource = Resource(args.typ, args.name, self.registering_urn, args.inputs, self._provider_inputs(args.provider))
         computed = entry.compute(resource)
         for child in computed.children:
-            self.children[child_urn(resource.urn, child)] = child
+            # The engine runs a component's transforms on each of its children.
+            self.children[child_urn(resource.urn, child)] = transformed(child, args.transforms or [])
         return computed.id or f"{args.name}-id", {**args.inputs, **computed.outputs}
 
     def call(self, args: pulumi.runtime.MockCallArgs):
