@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ops.errors import OpsError
 from settings.load import PROJECT_FILE, THIS_PROJECT_DIR, find_project_dir, stack_config_dir, stack_file_for, stacks_in
+
+T = TypeVar("T")
 
 
 def project_root(start: Path | None = None) -> Path:
@@ -46,7 +49,8 @@ def load_settings(path: Path) -> Any:
     return _settings(lambda: settings.load_stack_file(path))
 
 
-def _settings(read: Any) -> Any:
+def _settings(read: Callable[[], T]) -> T:
+    """What `read` returns; a SettingsError (a bad stack or project file) becomes an OpsError."""
     from settings import SettingsError
 
     try:
