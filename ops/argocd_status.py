@@ -87,4 +87,6 @@ def application_statuses(deployment: Deployment) -> list[ApplicationStatus]:
 
 
 def urn_name(urn: str) -> str:
+    """The resource name a URN ends with (what an Application without metadata is called here, and
+    what drift reports name a resource by)."""
     return urn.rsplit("::", 1)[-1] if "::" in urn else urn
