@@ -1,15 +1,18 @@
 """`python -m ops`: the project's command line."""
 
+import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+from typer.core import TyperCommand
 
-from ops.automation import OpsError, project_root, stack_file, stack_names
+from ops.errors import OpsError
 from ops.program import ProgramRun, run_program
+from ops.project import project_root, stack_file, stack_names
 from ops.render import application_rows, render
 from ops.validate import DEFAULT_KUBERNETES_VERSION, validate_directory
 from settings import SettingsError
@@ -95,8 +98,35 @@ def render_command(
     console.print(f"written to {out}/")
 
 
+@app.command("matrix")
+def matrix_command(
+    stacks: Annotated[list[str] | None, typer.Argument(help="Only these stacks (default: all but local-tier ones).")] = None,
+) -> None:
+    """Print `matrix=<json>` for $GITHUB_OUTPUT: each stack CI works on, with the cloud it logs in to."""
+    from ops.ci import ci_matrix
+
+    try:
+        rows = ci_matrix(project_root(), only=stacks or None)
+    except OpsError as error:
+        print_problem(str(error))
+        raise typer.Exit(1) from None
+    console.file.write("matrix=" + json.dumps(rows) + "\n")
+
+
 # --- promote, drift, reconcile (ops/promote.py, ops/drift.py, ops/reconcile.py) ---------------
-from ops.drift import ExitOneOnUsageError  # noqa: E402
+
+
+class ExitOneOnUsageError(TyperCommand):
+    """A command class for `drift` and `reconcile`: a usage error (missing --stack, a misspelt
+    option) exits 1 like every other error, because exit code 2 means "drift found" to CI."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except Exception as error:
+            if getattr(error, "exit_code", None) == 2:
+                error.exit_code = 1  # type: ignore[attr-defined]
+            raise
 
 
 @app.command("promote")

@@ -13,8 +13,8 @@ from rich.console import Console
 from rich.text import Text
 
 from ops import automation
-from ops.automation import OpsError
 from ops.drift import drift_of, emit_report, progress_to, write_markdown
+from ops.errors import OpsError
 from ops.report import write_json
 
 

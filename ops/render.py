@@ -14,13 +14,12 @@ from typing import Any
 import yaml
 
 from components.app_objects import REPOSITORY_PUBLIC_KEYS, SECRET_TYPE_LABEL
+from gitsource.redaction import REDACTED
 from ops.chart_render import ChartRendering, render_chart
 from ops.mocks import Registration
 from ops.program import PROJECT_DIR, ProgramRun
 from ops.validate import DEFAULT_KUBERNETES_VERSION
 
-REDACTED = "REDACTED"
-"""Stands for a secret value; valid base64 too, so a redacted Secret `data` still validates."""
 _PULUMI_ONLY_INPUTS = {"__defaults"}
 CHART_V4_TYPE = "kubernetes:helm.sh/v4:Chart"
 

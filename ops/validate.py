@@ -3,7 +3,6 @@
 Strict means an unknown field is an error, as the API server would prune or reject it.
 """
 
-import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -13,12 +12,13 @@ import jsonschema
 import kubernetes_validate
 import yaml
 
+from settings.base import is_dns_subdomain
+
 ARGOCD_CRDS = Path(__file__).resolve().parent.parent / "schemas" / "argocd-v3.4.4"
 DEFAULT_KUBERNETES_VERSION = "1.33"
 CLOUD_CRD_GROUPS = {"networking.gke.io", "cloud.google.com", "elbv2.k8s.aws"}
 """API groups of the CRDs GKE and the AWS Load Balancer Controller install in their clusters: no
 schema of theirs is kept here, so objects of these groups get the name checks only."""
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def _name_problems(obj: dict[str, Any]) -> list[Problem]:
         value = metadata.get(key)
         if key == "name" and not value:
             problems.append(Problem(describe(obj), "metadata.name", "is required"))
-        elif value and (len(value) > 253 or not _DNS_SUBDOMAIN.match(value)):
+        elif value and not is_dns_subdomain(value):
             problems.append(Problem(describe(obj), f"metadata.{key}", f"{value!r} is not a valid DNS-1123 name"))
     return problems
 

@@ -22,6 +22,8 @@ from typing import Any
 import kubernetes
 import yaml
 
+from tests.gitrepos import git
+
 REPO = Path(__file__).resolve().parents[2]
 TOOLS = REPO / "scripts" / "tools.sh"
 CLUSTER = REPO / "scripts" / "cluster.sh"
@@ -98,17 +100,6 @@ class Result:
     @property
     def output(self) -> str:
         return self.stdout + self.stderr
-
-
-def git(*args: str, cwd: Path) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.name=e2e", "-c", "user.email=e2e@example.com", "-c", "commit.gpgsign=false", *args],
-        cwd=cwd,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return done.stdout.strip()
 
 
 @dataclass
