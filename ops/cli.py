@@ -11,6 +11,7 @@ from rich.text import Text
 from typer.core import TyperCommand
 
 from ops.errors import OpsError
+from ops.errors import print_problem as problem_lines
 from ops.program import ProgramRun, run_program
 from ops.project import project_root, stack_file, stack_names
 from ops.render import application_rows, render
@@ -28,10 +29,7 @@ errors = Console(stderr=True)
 
 
 def print_problem(message: str, label: str = "error") -> None:
-    """Each line of `message` as one `error: ...` line: coloured only on a terminal (rich's own
-    detection), and never wrapped, whatever the width, so one problem stays one line in CI logs."""
-    for line in message.splitlines():
-        errors.print(Text.assemble((f"{label}:", "bold red"), " ", line), soft_wrap=True)
+    problem_lines(errors, message, label)
 
 
 @app.callback()

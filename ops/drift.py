@@ -19,7 +19,7 @@ from ops import automation
 from ops.argocd_status import application_statuses
 from ops.drift_report import DriftReport
 from ops.engine_events import preview_outcome
-from ops.errors import OpsError
+from ops.errors import OpsError, print_problem
 from ops.project import load_settings, project_root, stack_file
 from ops.report import drift_markdown, print_drift, write_json
 
@@ -81,7 +81,7 @@ def emit_report(report: DriftReport, as_json: bool, markdown: Path | None, out: 
     if markdown is not None:
         write_markdown(report, markdown)
     if report.error is not None:
-        err.print(Text(f"error: {report.error}", style="red"), soft_wrap=True)
+        print_problem(err, str(report.error))
     if as_json:
         write_json(out, report.to_dict())
     elif report.error is None:

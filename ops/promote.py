@@ -17,7 +17,7 @@ from rich.text import Text
 from ops import automation, report
 from ops.argocd_status import application_statuses
 from ops.commits import commit_checker, verify_commits
-from ops.errors import OpsError
+from ops.errors import OpsError, print_problem
 from ops.project import load_settings, project_root, stack_file
 from ops.promotion_branch import apply_plan, ensure_clean, open_repository
 from ops.promotion_plan import check_stage, plan_promotion, statuses_by_app
@@ -54,7 +54,7 @@ def run_promote(
         if plan.changes:
             verify_commits(plan, commit_checker(target_settings))
     except OpsError as error:
-        err.print(Text(f"error: {error}", style="red"), soft_wrap=True)
+        print_problem(err, str(error))
         if as_json:
             report.write_json(out, {"source": source, "target": target, "status": "refused", "error": str(error)})
         return 1

@@ -268,3 +268,14 @@ def test_reconcile_stops_on_a_drift_error(project, stack):
     result = runner.invoke(app, ["reconcile", "--stack", "dev", "--yes"])
     assert result.exit_code == 1
     assert "up" not in fake.calls
+
+
+@pytest.mark.parametrize("command", [["drift", "--stack", "dev"], ["reconcile", "--stack", "dev"]])
+def test_every_problem_of_a_bad_stack_file_is_its_own_error_line(project, command):
+    (project / "stacks" / "Pulumi.dev.yaml").write_text(
+        "config:\n  gitops:argocd:\n    ha: 'yes'\n  gitops:dashboard:\n    hots: argocd.example.com\n"
+    )
+    result = runner.invoke(app, command)
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2 and all(line.startswith("error: stacks/Pulumi.dev.yaml: gitops:") for line in lines), lines
