@@ -136,7 +136,8 @@ def test_render_writes_objects_charts_and_resources_and_redacts_secrets(tmp_path
     resources = json.loads((tmp_path / "dev/resources.json").read_text())
     secret = next(r for r in resources if r["name"] == "argocd-redis-secret")
     assert secret["secretInputs"] == ["stringData"] and secret["parent"].endswith("gitops:argocd:ArgoCD::argocd")
-    assert validate_directory(rendered.directory) == (len(rendered.objects), [])
+    chart_objects = sum(len(rendering.objects) for rendering in rendered.chart_renderings)
+    assert validate_directory(rendered.directory) == (len(rendered.objects) + chart_objects, [])
 
 
 def test_rendering_twice_is_byte_identical(tmp_path):
