@@ -208,17 +208,17 @@ def yaml_writing(run: ProgramRun, runs: int) -> None:
     documents += [chart_document(r) for r in run.registrations if r.type.startswith("kubernetes:helm.sh/")]
     print(f"== writing the render's YAML: {len(documents)} documents, {runs} alternated runs")
 
-    def c_dump(document: Any) -> str:
-        return yaml.dump(document, Dumper=yaml.CSafeDumper, sort_keys=True, default_flow_style=False, width=120)
+    def dump(document: Any, dumper: type) -> str:
+        return yaml.dump(document, Dumper=dumper, sort_keys=True, default_flow_style=False, width=120)
 
     ours, c_dumper = [], []
     for _ in range(runs):
         ours.append(timed(lambda: [to_yaml(d) for d in documents]))
-        c_dumper.append(timed(lambda: [c_dump(d) for d in documents]))
-    identical = all(to_yaml(d) == c_dump(d) for d in documents)
+        c_dumper.append(timed(lambda: [dump(d, yaml.CSafeDumper) for d in documents]))
+    same = sum(to_yaml(d) == dump(d, yaml.SafeDumper) for d in documents)
     figure("ops.render.to_yaml (s)", spread(ours), "")
-    figure("to_yaml ÷ yaml.CSafeDumper", spread(ratios(ours, c_dumper), "x"), "≈ 1x, byte-identical")
-    print(f"  to_yaml's output is byte-identical to CSafeDumper's: {identical}")
+    figure("to_yaml ÷ yaml.CSafeDumper alone", spread(ratios(ours, c_dumper), "x"), "≈ 1x, byte-identical")
+    print(f"  documents to_yaml writes byte for byte as yaml.safe_dump does: {same} of {len(documents)}")
 
 
 def discovery(scratch: Path, folder_counts: list[int], runs: int) -> None:
