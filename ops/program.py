@@ -1,5 +1,6 @@
 """Run the real Pulumi program offline, under recording mocks, with a stack file's config."""
 
+import gc
 import runpy
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,12 @@ def run_program(stack: str, project_dir: Path = PROJECT_DIR, stack_file: Path | 
     path = stack_file or project_dir / stack_file_for(stack)
     contents = read_stack_file(path)
     mocks = install(PROJECT, stack, contents.config, contents.secret_keys)
-    with program_stack_file(path):
-        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")))
-    return ProgramRun(stack, list(mocks.registrations), stack_outputs(), list(mocks.invokes), dict(mocks.children))
+    collecting = gc.isenabled()
+    try:
+        with program_stack_file(path):
+            _sync_await(run_pulumi_func(lambda: runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")))
+        outputs = stack_outputs()
+    finally:
+        if collecting:
+            gc.enable()  # the program pauses it for its own short-lived process, not this one
+    return ProgramRun(stack, list(mocks.registrations), outputs, list(mocks.invokes), dict(mocks.children))
