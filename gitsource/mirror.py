@@ -6,8 +6,9 @@ import hashlib
 import marshal
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from gitsource.app_types import AppType
 from gitsource.errors import GitSourceError, RevisionNotFound
@@ -26,6 +27,7 @@ _LISTING_FORMAT = 2
 """Of every file in LISTINGS_DIRECTORY: a change to what they hold, or to what type detection or
 pattern matching answers, needs a new number (files of another one are worked out again)."""
 _APP_TYPES = {app_type.value: app_type for app_type in AppType}
+_Stored = TypeVar("_Stored")
 REMOTE_HEAD_REF = "refs/gitops/remote-head"
 """The commit the remote's HEAD (its default branch) pointed to at the last fetch; `HEAD` means it."""
 
@@ -161,12 +163,13 @@ class Mirror:
 
     # A commit's tree never changes, so its listing, and the folders each set of patterns finds in
     # it, are stored once and read back by later runs.
-    def _stored(self, name: str) -> tuple | None:
+    def _stored(self, name: str, decode: Callable[..., _Stored]) -> _Stored | None:
+        """`decode(*contents)` of what `_store(name, *contents)` wrote, or None: then work it out again."""
         try:
-            stored = marshal.loads((self.path / LISTINGS_DIRECTORY / name).read_bytes())
-        except (OSError, EOFError, ValueError, TypeError):
-            return None  # absent, or written by an interrupted run: work it out again
-        return stored[1:] if isinstance(stored, tuple) and stored and stored[0] == _LISTING_FORMAT else None
+            version, *contents = marshal.loads((self.path / LISTINGS_DIRECTORY / name).read_bytes())
+            return decode(*contents) if version == _LISTING_FORMAT else None
+        except (OSError, EOFError, ValueError, TypeError, KeyError, AttributeError):
+            return None  # absent, or written by an interrupted run or another version
 
     def _store(self, name: str, *contents: object) -> None:
         target = self.path / LISTINGS_DIRECTORY / name
@@ -176,14 +179,13 @@ class Mirror:
         os.replace(temporary, target)
 
     def _stored_listing(self, commit_id: str) -> TreeListing | None:
-        stored = self._stored(f"{commit_id}.marshal")
-        if stored is None:
-            return None
-        paths, directories_by_type = stored
-        types: dict[str, AppType] = {}
-        for app_type, directories in directories_by_type.items():
-            types.update(dict.fromkeys(directories, _APP_TYPES[app_type]))
-        return TreeListing(paths, types)
+        def decode(paths: list[str], directories_by_type: dict[str, list[str]]) -> TreeListing:
+            types: dict[str, AppType] = {}
+            for app_type, directories in directories_by_type.items():
+                types.update(dict.fromkeys(directories, _APP_TYPES[app_type]))
+            return TreeListing(paths, types)
+
+        return self._stored(f"{commit_id}.marshal", decode)
 
     def _store_listing(self, commit_id: str, listing: TreeListing) -> None:
         paths, types = listing.contents()
@@ -198,11 +200,12 @@ class Mirror:
         return f"{commit_id}.{hashlib.sha256(marshal.dumps((include, exclude))).hexdigest()[:24]}.discovery.marshal"
 
     def _stored_discovery(self, key: tuple[str, tuple[str, ...], tuple[str, ...]]) -> list[tuple[str, AppType]] | None:
-        stored = self._stored(self._discovery_file(key))
-        if stored is None or stored[0] != key[1:]:
-            return None
-        _, directories, app_types = stored
-        return list(zip(directories, map(_APP_TYPES.__getitem__, app_types), strict=True))
+        def decode(patterns: tuple, directories: list[str], app_types: list[str]) -> list[tuple[str, AppType]] | None:
+            if patterns != key[1:]:
+                return None
+            return list(zip(directories, map(_APP_TYPES.__getitem__, app_types), strict=True))
+
+        return self._stored(self._discovery_file(key), decode)
 
     def _store_discovery(self, key: tuple[str, tuple[str, ...], tuple[str, ...]], found: list[tuple[str, AppType]]) -> None:
         self._store(self._discovery_file(key), key[1:], [d for d, _ in found], [t.value for _, t in found])
