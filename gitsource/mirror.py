@@ -27,6 +27,8 @@ _LISTING_FORMAT = 2
 """Of every file in LISTINGS_DIRECTORY: a change to what they hold, or to what type detection or
 pattern matching answers, needs a new number (files of another one are worked out again)."""
 _APP_TYPES = {app_type.value: app_type for app_type in AppType}
+_TYPE_VALUES = {app_type: app_type.value for app_type in AppType}
+"""Plain strings for marshal, which takes no str subclass; a dict, not `.value`, on these hot paths."""
 _Stored = TypeVar("_Stored")
 REMOTE_HEAD_REF = "refs/gitops/remote-head"
 """The commit the remote's HEAD (its default branch) pointed to at the last fetch; `HEAD` means it."""
@@ -189,10 +191,10 @@ class Mirror:
 
     def _store_listing(self, commit_id: str, listing: TreeListing) -> None:
         paths, types = listing.contents()
-        directories_by_type: dict[str, list[str]] = {}
+        directories_by_type: dict[AppType, list[str]] = {app_type: [] for app_type in AppType}
         for directory, app_type in types.items():
-            directories_by_type.setdefault(app_type.value, []).append(directory)
-        self._store(f"{commit_id}.marshal", paths, directories_by_type)
+            directories_by_type[app_type].append(directory)
+        self._store(f"{commit_id}.marshal", paths, {t.value: found for t, found in directories_by_type.items() if found})
 
     @staticmethod
     def _discovery_file(key: tuple[str, tuple[str, ...], tuple[str, ...]]) -> str:
@@ -200,7 +202,7 @@ class Mirror:
         return f"{commit_id}.{hashlib.sha256(marshal.dumps((include, exclude))).hexdigest()[:24]}.discovery.marshal"
 
     def _stored_discovery(self, key: tuple[str, tuple[str, ...], tuple[str, ...]]) -> list[tuple[str, AppType]] | None:
-        def decode(patterns: tuple, directories: list[str], app_types: list[str]) -> list[tuple[str, AppType]] | None:
+        def decode(patterns: tuple, directories: tuple[str, ...], app_types: tuple[str, ...]) -> list[tuple[str, AppType]] | None:
             if patterns != key[1:]:
                 return None
             return list(zip(directories, map(_APP_TYPES.__getitem__, app_types), strict=True))
@@ -208,7 +210,8 @@ class Mirror:
         return self._stored(self._discovery_file(key), decode)
 
     def _store_discovery(self, key: tuple[str, tuple[str, ...], tuple[str, ...]], found: list[tuple[str, AppType]]) -> None:
-        self._store(self._discovery_file(key), key[1:], [d for d, _ in found], [t.value for _, t in found])
+        directories, app_types = zip(*found, strict=True) if found else ((), ())
+        self._store(self._discovery_file(key), key[1:], directories, tuple(map(_TYPE_VALUES.__getitem__, app_types)))
 
     def _list_tree(self, commit_id: str) -> TreeListing:
         reader = LsTreeReader()
