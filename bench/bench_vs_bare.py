@@ -168,6 +168,7 @@ def evaluation(scratch: Path, sizes: list[int], runs: int, processes: int) -> di
         for run in range(runs):
             order = ("project", "bare") if run % 2 == 0 else ("bare", "project")
             for which in order:
+                gc.collect()  # no run pays for collecting the garbage of the one before
                 if which == "bare":
                     bare.append(timed(lambda plan=plan: run_bare_program(plan, "dev")))
                     continue
