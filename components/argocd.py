@@ -1,6 +1,5 @@
 """Argo CD installed from the official argo-cd chart, with the secrets its Helm hooks would have made."""
 
-import asyncio
 import secrets
 import string
 from dataclasses import dataclass
@@ -70,9 +69,7 @@ class ArgoCD(pulumi.ComponentResource):
         else:
             password = new_password(24)
             # bcrypt salts every hash anew: the hash is kept with the password, not recomputed.
-            # It takes a tenth of a second and releases the GIL: a worker thread computes it while
-            # the program goes on registering.
-            hashed = asyncio.get_event_loop().run_in_executor(None, bcrypt_hash, password)
+            hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=10)).decode()
             generated = kept_in_state(f"{name}-admin-password", {"password": password, "bcryptHash": hashed}, child)
             self.admin_password = generated["password"]
             admin_password_hash = generated["bcryptHash"]
@@ -105,10 +102,6 @@ class ArgoCD(pulumi.ComponentResource):
         self.register_outputs(
             {"namespace": self.namespace, "chart_version": self.chart_version, "admin_password": self.admin_password}
         )
-
-
-def bcrypt_hash(password: str) -> str:
-    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=10)).decode()
 
 
 def new_password(length: int) -> str:
