@@ -6,12 +6,7 @@ from components.app_sources import resolve_sources
 from components.applications import Applications, ApplicationsArgs
 from components.argocd import ArgoCD, ArgoCDArgs
 from components.cluster import cloud_provider, kubernetes_provider
-from components.dashboard import (
-    DashboardAddress,
-    DashboardAddressArgs,
-    DashboardEndpoint,
-    DashboardEndpointArgs,
-)
+from components.dashboard import DashboardAddressArgs, DashboardEndpoint, DashboardEndpointArgs, load_balancer_address
 from settings import load_settings, stack_file_for
 
 settings = load_settings()
@@ -37,14 +32,11 @@ argocd = ArgoCD(
 )
 
 # After the chart: the address its Ingress got, and the DNS record that names it.
-dashboard_address = (
-    DashboardAddress(
-        "dashboard-address",
-        DashboardAddressArgs(settings=settings.dashboard, namespace=argocd.namespace, chart=argocd.chart),
-        opts=pulumi.ResourceOptions(providers=[provider, cloud] if cloud else [provider], protect=protect),
-    )
-    if settings.dashboard.ingress in ("nginx", "alb")
-    else None
+dashboard_address = load_balancer_address(
+    "dashboard-address",
+    dashboard,
+    DashboardAddressArgs(settings=settings.dashboard, chart=argocd.chart),
+    opts=pulumi.ResourceOptions(providers=[provider, cloud] if cloud else [provider], protect=protect),
 )
 
 applications = Applications(
@@ -65,10 +57,7 @@ pulumi.export("argocdVersion", argocd.app_version)
 if dashboard.url:
     pulumi.export("dashboardUrl", dashboard.url)
     pulumi.export("cliLogin", dashboard.cli_login)
-    pulumi.export(
-        "loadBalancerAddress",
-        dashboard_address.load_balancer_address if dashboard_address else dashboard.static_ip_address,
-    )
+    pulumi.export("loadBalancerAddress", dashboard_address)
 if argocd.admin_password is not None:
     pulumi.export("adminPassword", argocd.admin_password)
 pulumi.export("applications", applications.revisions)

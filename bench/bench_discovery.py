@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gitsource import Mirror, RepositoryCache
 from gitsource.mirror import LISTINGS_DIRECTORY
+from tests.gitrepos import SourceRepository, git
 
 # Cycled over the folders so every app type appears about equally often.
 APP_TEMPLATES: list[dict[str, str]] = [
@@ -38,24 +39,6 @@ APP_TEMPLATES: list[dict[str, str]] = [
     {"deployment.yaml": "kind: Deployment\n", "service.yaml": "kind: Service\n", "configmap.yaml": "kind: ConfigMap\n"},
     {"main.jsonnet": "{}\n", "lib/util.libsonnet": "{}\n", "params.libsonnet": "{}\n"},
 ]
-GIT_IDENTITY = {
-    "GIT_AUTHOR_NAME": "bench",
-    "GIT_AUTHOR_EMAIL": "bench@example.invalid",
-    "GIT_COMMITTER_NAME": "bench",
-    "GIT_COMMITTER_EMAIL": "bench@example.invalid",
-}
-
-
-def git(*arguments: str, cwd: Path) -> str:
-    completed = subprocess.run(
-        ["git", "-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false", *arguments],
-        cwd=cwd,
-        env={**os.environ, **GIT_IDENTITY},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return completed.stdout.strip()
 
 
 def build_remote(root: Path, app_count: int, extra_files: int) -> str:
@@ -63,21 +46,15 @@ def build_remote(root: Path, app_count: int, extra_files: int) -> str:
 
     Each folder gets its template's files plus `extra_files` plain manifests.
     """
-    work = root / "work"
-    remote = root / "remote.git"
-    work.mkdir()
-    git("init", "--quiet", ".", cwd=work)
-    (work / "README.md").write_text("# bench\n")
+    files = {"README.md": "# bench\n"}
     for index in range(app_count):
         extras = {f"extra-{number}.yaml": "kind: ConfigMap\n" for number in range(extra_files)}
         for relative_path, content in {**APP_TEMPLATES[index % len(APP_TEMPLATES)], **extras}.items():
-            target = work / "apps" / f"app-{index:04d}" / relative_path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(content.replace("app", f"app-{index:04d}", 1))
-    git("add", "--all", cwd=work)
-    git("commit", "--quiet", "-m", "applications", cwd=work)
-    git("clone", "--quiet", "--bare", str(work), str(remote), cwd=root)
-    return remote.as_uri()
+            files[f"apps/app-{index:04d}/{relative_path}"] = content.replace("app", f"app-{index:04d}", 1)
+    repository = SourceRepository(root)
+    repository.commit(files, "applications")
+    repository.push()
+    return repository.url
 
 
 def timed(action: Callable[[], object]) -> float:

@@ -18,7 +18,6 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -55,7 +54,7 @@ def previous_mirror(url: str, root: Path) -> Path:
     """The mirror as the cache made and refreshed it before issue 8: full clone, then fetch."""
     path = root / "mirror.git"
     if not path.exists():
-        subprocess.run(["git", "clone", "--bare", "--quiet", "--", url, str(path)], check=True, capture_output=True)
+        git("clone", "--bare", "--quiet", "--", url, str(path), cwd=Path.cwd())
         for index, refspec in enumerate(PREVIOUS_REFSPECS):
             mode = "--replace-all" if index == 0 else "--add"
             git("config", mode, "remote.origin.fetch", refspec, cwd=path, environment={"GIT_DIR": str(path)})
@@ -116,7 +115,7 @@ def main() -> None:
             shutil.rmtree(after_root)
         same = seen["before"] == seen["after"]
 
-    version = subprocess.run(["git", "--version"], capture_output=True, text=True, check=True).stdout.split()[-1]
+    version = git("--version", cwd=Path.cwd()).split()[-1]
     print(f"remote: main with 20 Helm folders; gh-pages with {options.releases} packaged charts, {options.branch_mb} MB")
     print(
         f"git {version}, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; file:// transport; median of {options.runs} runs"

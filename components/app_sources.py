@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from components.project_permissions import Destination, destination_permitted, normalize_git_url, source_permitted
-from gitsource import AppType, Credentials, GitSourceError, Mirror, RepositoryCache
+from gitsource import AppType, Credentials, GitSourceError, Mirror, RepositoryCache, RevisionNotFound
 from gitsource.app_types import marker_types
 from settings.applications import (
     COMMIT_PLACEHOLDER,
@@ -30,7 +30,7 @@ from settings.applications import (
     SourceFields,
     values_ref,
 )
-from settings.argocd_formats import application_name
+from settings.base import is_dns_label, is_dns_subdomain
 from settings.errors import SettingsError, did_you_mean
 from settings.load import PROJECT
 from settings.path_templates import fill_template
@@ -40,7 +40,8 @@ APPLICATIONS_KEY = f"{PROJECT}:applications"
 DISCOVERY_KEY = f"{PROJECT}:discovery"
 REPOSITORIES_KEY = f"{PROJECT}:repositories"
 PROJECTS_KEY = f"{PROJECT}:projects"
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+REVISION_SUGGESTIONS = 3
+"""Branch and tag names suggested for a revision that is none of them."""
 _REMOTE_VALUE_FILE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 # The tool each block asks for. Argo CD renders a source with an explicit (non-empty) block with
@@ -357,9 +358,12 @@ def _commit(repository: str, revision: str, key: str, mirrors: _Mirrors, problem
         return None
     try:
         return mirror.resolve(revision)
+    except RevisionNotFound as error:
+        close = did_you_mean(revision, error.names, listing=None, most=REVISION_SUGGESTIONS)
+        problems.add(f"{key}.revision", f"{error}{close}")
     except GitSourceError as error:
         problems.add(f"{key}.revision", str(error))
-        return None
+    return None
 
 
 def _value_files_exist(
@@ -490,13 +494,8 @@ def _discover(
 
 
 def _valid(field: str, value: str) -> bool:
-    if field == "name":
-        try:
-            application_name(value)
-        except ValueError:
-            return False
-        return True
-    return bool(_DNS_LABEL.match(value))
+    """An application's name is a DNS-1123 subdomain (dots allowed), a namespace a DNS label."""
+    return is_dns_subdomain(value) if field == "name" else is_dns_label(value)
 
 
 def _source(

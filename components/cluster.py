@@ -56,7 +56,16 @@ def kubernetes_provider(name: str, cluster: ClusterSettings, cloud: pulumi.Provi
     return _kubeconfig_provider(name, cluster)
 
 
+RENDER_YAML_TO = "GITOPS_RENDER_YAML_TO"
+"""A directory: a kubeconfig stack's provider then writes every object there as YAML instead of
+applying it (the provider's renderYamlToDirectory). For the end-to-end test that compares this
+with `ops render` only: the provider writes Secrets into those files in plain text."""
+
+
 def _kubeconfig_provider(name: str, cluster: KubeconfigCluster) -> k8s.Provider:
+    if os.environ.get(RENDER_YAML_TO):
+        # The provider refuses a kubeconfig or context beside its render mode.
+        return k8s.Provider(name, render_yaml_to_directory=os.environ[RENDER_YAML_TO], **PROVIDER_OPTIONS)
     path = os.path.expanduser(cluster.path) if cluster.path else None
     return k8s.Provider(name, kubeconfig=path, context=cluster.context, **PROVIDER_OPTIONS)
 

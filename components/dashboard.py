@@ -37,6 +37,8 @@ class DashboardEndpoint(pulumi.ComponentResource):
     cli_login: str | None
     certificate_arn: pulumi.Output[str] | None
     static_ip_address: pulumi.Output[str] | None
+    address_source: str | None
+    """Where the load balancer address comes from (`Exposure.address_source`); None when not exposed."""
 
     def __init__(self, name: str, args: DashboardEndpointArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(ComponentType.DASHBOARD_ENDPOINT, name, None, opts)
@@ -44,6 +46,7 @@ class DashboardEndpoint(pulumi.ComponentResource):
         plan = exposure(settings)
         self.url = plan.url if plan else None
         self.cli_login = plan.cli_login if plan else None
+        self.address_source = plan.address_source if plan else None
         self.certificate_arn = None
         self.static_ip_address = None
         static_ip_name = security_policy_name = None
@@ -166,9 +169,8 @@ def route53_zone_id(parent: pulumi.Resource, settings: DashboardSettings) -> pul
 @dataclass(frozen=True)
 class DashboardAddressArgs:
     settings: DashboardSettings
-    namespace: pulumi.Input[str]
-    chart: pulumi.Resource
-    """The argo-cd chart: its Ingress exists, with an address, once the chart is ready."""
+    chart: k8s.helm.v4.Chart
+    """The argo-cd chart: its `resources` hold the Ingress, with its status once the chart is ready."""
 
 
 class DashboardAddress(pulumi.ComponentResource):
@@ -179,12 +181,8 @@ class DashboardAddress(pulumi.ComponentResource):
     def __init__(self, name: str, args: DashboardAddressArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(ComponentType.DASHBOARD_ADDRESS, name, None, opts)
         settings = args.settings
-        # The id waits for the chart's resources, so a preview before the chart exists reads nothing.
-        ingress_id = pulumi.Output.all(args.namespace, args.chart.resources).apply(lambda values: f"{values[0]}/{SERVER_SERVICE}")
-        ingress = k8s.networking.v1.Ingress.get(
-            f"{name}-ingress", ingress_id, opts=pulumi.ResourceOptions(parent=self, depends_on=[args.chart])
-        )
-        self.load_balancer_address = ingress.status.apply(load_balancer_address)
+        # Read from the chart's own Ingress: no read step of its own in every preview and refresh.
+        self.load_balancer_address = args.chart.resources.apply(server_ingress_address)
         if settings.ingress == "alb" and settings.dns.route53:
             self._route53_record(name, settings)
         self.register_outputs({"load_balancer_address": self.load_balancer_address})
@@ -204,21 +202,45 @@ class DashboardAddress(pulumi.ComponentResource):
         )
 
 
-def load_balancer_address(status: Any) -> str | None:
+def load_balancer_address(
+    name: str, endpoint: DashboardEndpoint, args: DashboardAddressArgs, opts: pulumi.ResourceOptions | None = None
+) -> pulumi.Output[str | None] | None:
+    """The dashboard's load balancer address (the `loadBalancerAddress` output), from where its
+    exposure says it comes: the static IP reserved before the chart, or the chart's Ingress, read by
+    a DashboardAddress after the chart. None when the dashboard is not exposed."""
+    if endpoint.address_source == "static-ip":
+        return endpoint.static_ip_address
+    if endpoint.address_source == "ingress-status":
+        return DashboardAddress(name, args, opts).load_balancer_address
+    return None
+
+
+def server_ingress_address(resources: list[Any] | None) -> pulumi.Output[str | None]:
+    """The address in the status of the chart's argocd-server Ingress (the UI's: on nginx the gRPC
+    host has an Ingress of its own), None until it has one."""
+    ingresses = [resource for resource in resources or [] if isinstance(resource, k8s.networking.v1.Ingress)]
+
+    def pick(found: list[tuple[Any, Any]]) -> str | None:
+        return next((address_in_status(status) for metadata, status in found if _field(metadata, "name") == SERVER_SERVICE), None)
+
+    return pulumi.Output.all(*[pulumi.Output.all(ingress.metadata, ingress.status) for ingress in ingresses]).apply(pick)
+
+
+def address_in_status(status: Any) -> str | None:
     """The first hostname (ALB, ELB) or IP (most others) in an Ingress status, if any yet."""
     load_balancer = _field(status, "loadBalancer", "load_balancer")
-    for entry in _field(load_balancer, "ingress", "ingress") or []:
-        found = _field(entry, "hostname", "hostname") or _field(entry, "ip", "ip")
+    for entry in _field(load_balancer, "ingress") or []:
+        found = _field(entry, "hostname") or _field(entry, "ip")
         if found:
             return found
     return None
 
 
-def _field(value: Any, camel: str, snake: str) -> Any:
+def _field(value: Any, camel: str, snake: str | None = None) -> Any:
     """A field of an output object (a dict subclass read through its snake_case getters) or of its
     plain-dict form."""
     if value is None:
         return None
     if type(value) is dict:
-        return value.get(camel, value.get(snake))
-    return getattr(value, snake, None)
+        return value.get(camel, value.get(snake or camel))
+    return getattr(value, snake or camel, None)

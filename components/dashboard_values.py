@@ -3,10 +3,10 @@
 The chart's own `server.ingress` (controllers `generic`, `aws`, `gke`) and `server.ingressGrpc`
 make every Kubernetes object; this module only chooses their values. One rule holds on every
 path: where TLS ends decides `server.insecure` and the backend protocol together. TLS ended at
-the load balancer or ingress means argocd-server speaks plain HTTP (`server.insecure: true`,
-service port 80, HTTP backend); TLS passed through means argocd-server terminates it itself
-(`server.insecure: false`, port 443, HTTPS backend). Any other pairing is the classic redirect
-loop (argocd-server redirecting the proxy's HTTP to HTTPS) or a 502/404.
+the load balancer or ingress means argocd-server speaks plain HTTP (`server.insecure: true`, HTTP
+backend; the chart's Ingress then targets the Service's HTTP port); TLS passed through means
+argocd-server terminates it itself (`server.insecure: false`, HTTPS backend and port). Any other
+pairing is the classic redirect loop (argocd-server redirecting the proxy's HTTP to HTTPS) or a 502/404.
 
 Values may hold Pulumi outputs (the ACM certificate's ARN): the builder never looks inside them.
 """
@@ -38,7 +38,6 @@ class Exposure:
     tls_ends_at: Literal["load-balancer", "argocd-server", "nowhere"]
     server_insecure: bool
     backend_protocol: Literal["HTTP", "HTTPS"]
-    service_port: int
     redirect_to_https: bool
     grpc: Literal["grpc-host", "alb-grpc-service", "same-host", "grpc-web"]
     """How the CLI's gRPC gets through: a second host with a GRPC backend (nginx), the chart's
@@ -47,6 +46,9 @@ class Exposure:
     url: str
     cli_host: str
     cli_flags: tuple[str, ...]
+    address_source: Literal["ingress-status", "static-ip"]
+    """Where the dashboard's load-balancer address (`loadBalancerAddress`) comes from: the status of
+    the chart's Ingress, read after the chart (nginx, alb), or the static IP reserved before it (gke)."""
     awaits_address: bool
     """`pulumi up` waits for the Ingress's load-balancer address: only when a DNS record of this stack
     names it (alb with Route 53). Elsewhere nothing needs it, the GKE address is reserved beforehand,
@@ -84,12 +86,12 @@ def exposure(settings: DashboardSettings) -> Exposure | None:
         tls_ends_at=tls_ends_at,
         server_insecure=server_insecure,
         backend_protocol="HTTP" if server_insecure else "HTTPS",
-        service_port=80 if server_insecure else 443,
         redirect_to_https=tls_ends_at != "nowhere" and not settings.allow_insecure_http,
         grpc=grpc,
         url=f"{'http' if tls_ends_at == 'nowhere' else 'https'}://{host}",
         cli_host=cli_host,
         cli_flags=cli_flags,
+        address_source="static-ip" if settings.ingress == "gke" else "ingress-status",
         awaits_address=settings.ingress == "alb" and settings.dns.route53,
     )
 

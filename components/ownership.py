@@ -17,7 +17,7 @@ PATCH_FORCE = {"pulumi.com/patchForce": "true"}
 
 def owned(metadata: dict[str, Any]) -> dict[str, Any]:
     """`metadata` with the annotation that makes Pulumi take its fields back."""
-    return {**metadata, "annotations": {**metadata.get("annotations", {}), **PATCH_FORCE}}
+    return {**metadata, "annotations": {**(metadata.get("annotations") or {}), **PATCH_FORCE}}
 
 
 def take_ownership(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:

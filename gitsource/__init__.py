@@ -11,7 +11,7 @@ Every failure is a GitSourceError: one line, naming the URL, never showing a cre
 from gitsource.app_types import AppType
 from gitsource.cache import RepositoryCache
 from gitsource.credentials import Credentials
-from gitsource.errors import GitSourceError
+from gitsource.errors import GitSourceError, RevisionNotFound
 from gitsource.mirror import Mirror
 
-__all__ = ["AppType", "Credentials", "GitSourceError", "Mirror", "RepositoryCache"]
+__all__ = ["AppType", "Credentials", "GitSourceError", "Mirror", "RepositoryCache", "RevisionNotFound"]

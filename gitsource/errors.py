@@ -1,4 +1,4 @@
-"""The one exception this package raises."""
+"""The exceptions this package raises."""
 
 from __future__ import annotations
 
@@ -11,3 +11,13 @@ class GitSourceError(Exception):
     def __init__(self, message: str) -> None:
         lines = (line.strip() for line in strip_userinfo(message).splitlines())
         super().__init__("; ".join(line for line in lines if line))
+
+
+class RevisionNotFound(GitSourceError):
+    """A revision that is no branch, tag or commit of the repository."""
+
+    def __init__(self, message: str, revision: str, names: list[str]) -> None:
+        super().__init__(message)
+        self.revision = revision
+        self.names = names
+        """The repository's branches and tags, for whoever suggests a close one."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import marshal
 import os
 import re
@@ -10,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gitsource.app_types import AppType
-from gitsource.errors import GitSourceError
+from gitsource.errors import GitSourceError, RevisionNotFound
 from gitsource.git_command import GitResult, run_git, stream_git
 from gitsource.tree_listing import LsTreeReader, TreeListing, normalize_repo_path
 
@@ -20,7 +19,6 @@ _COMMIT_ID_PREFIX = re.compile(r"[0-9a-fA-F]{4,40}")
 # that no branch or tag name may contain.
 _REVISION_SYNTAX = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{")
 _AMBIGUOUS_CANDIDATE = re.compile(r"^hint:\s+([0-9a-f]{4,})\s", re.MULTILINE)
-MAX_SUGGESTIONS = 3
 LISTINGS_DIRECTORY = "gitops-listings"
 """Inside a mirror: one stored listing per commit, so a later run reads no tree from git."""
 _LISTING_FORMAT = 1
@@ -126,14 +124,7 @@ class Mirror:
             raise GitSourceError(
                 f"revision '{revision}' is ambiguous in {self.url} (matches {ids}): give more characters of the commit id"
             )
-        raise GitSourceError(self._revision_not_found_message(revision))
-
-    def _revision_not_found_message(self, revision: str) -> str:
-        message = f"revision '{revision}' not found in {self.url}"
-        suggestions = difflib.get_close_matches(revision, self._ref_names(), n=MAX_SUGGESTIONS)
-        if suggestions:
-            message += f" (did you mean {' or '.join(repr(name) for name in suggestions)}?)"
-        return message
+        raise RevisionNotFound(f"revision '{revision}' not found in {self.url}", revision, self._ref_names())
 
     def _ref_names(self) -> list[str]:
         result = self._git("for-each-ref", "--format=%(refname)", "refs/heads", "refs/tags")

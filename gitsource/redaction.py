@@ -7,7 +7,9 @@ import re
 from collections.abc import Iterable
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-REDACTED = "***"
+REDACTED = "REDACTED"
+"""What stands for a secret everywhere the project shows one: messages, reprs, renders, reports. Also
+valid base64, so a rendered Secret's redacted `data` still validates."""
 SSH_SCHEMES = ("ssh", "git+ssh", "ssh+git")
 
 # Userinfo ends at the last "@" before the host, so a careless password containing a raw "@"

@@ -1,5 +1,5 @@
-"""Everything that drives the Pulumi Automation API: finding the project, choosing the backend and the
-secrets provider, selecting a stack, and turning the CLI's failures into one-line errors.
+"""Everything that drives the Pulumi Automation API: choosing the backend and the secrets provider,
+selecting a stack, and turning the CLI's failures into one-line errors.
 
 The rest of `ops` talks to a stack only through `open_stack`, so tests swap that one function for a
 fake and never need the `pulumi` CLI.
@@ -7,11 +7,9 @@ fake and never need the `pulumi` CLI.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,18 +17,16 @@ from typing import Any, Protocol
 
 import yaml
 
+from gitsource.redaction import strip_userinfo
+from ops.errors import OpsError
+from ops.project import stack_file
+
 PULUMI_INSTALL_URL = "https://www.pulumi.com/docs/install/"
-PROJECT_FILE = "Pulumi.yaml"
 STATE_DIR = ".pulumi-state"
-_PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
 # Backends whose secrets are encrypted with a passphrase unless the stack file names another
 # provider; Pulumi Cloud (https://) encrypts them itself.
 _DIY_SCHEMES = ("file://", "s3://", "gs://", "azblob://", "postgres://")
-
-
-class OpsError(Exception):
-    """A failure the user can act on; the CLI prints its message on one line and exits 1."""
 
 
 class AutomationStack(Protocol):
@@ -43,54 +39,6 @@ class AutomationStack(Protocol):
     def preview(self, **kwargs: Any) -> Any: ...
     def up(self, **kwargs: Any) -> Any: ...
     def export_stack(self) -> Any: ...
-
-
-def project_root(start: Path | None = None) -> Path:
-    """The nearest directory at or above `start` (default: the current one) holding Pulumi.yaml."""
-    here = (start or Path.cwd()).resolve()
-    for directory in (here, *here.parents):
-        if (directory / PROJECT_FILE).is_file():
-            return directory
-    if start is None and (_PACKAGE_ROOT / PROJECT_FILE).is_file():
-        return _PACKAGE_ROOT
-    raise OpsError(f"no {PROJECT_FILE} in {here} or any parent directory: run this from the project checkout")
-
-
-def stack_config_dir(root: Path) -> Path:
-    """Where the stack files live: Pulumi.yaml's `stackConfigDir`, else the project directory."""
-    try:
-        project = yaml.safe_load((root / PROJECT_FILE).read_text()) or {}
-    except yaml.YAMLError as error:
-        raise OpsError(f"{root / PROJECT_FILE}: not valid YAML: {error}") from None
-    configured = project.get("stackConfigDir") if isinstance(project, dict) else None
-    return root / configured if configured else root
-
-
-def stack_file(root: Path, stack: str) -> Path:
-    """The stack's `Pulumi.<stack>.yaml`; an unknown stack (no such file) is an error."""
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", stack):
-        raise OpsError(f"unknown stack {stack!r}: not a valid stack name")
-    path = stack_config_dir(root) / f"Pulumi.{stack}.yaml"
-    if not path.is_file():
-        known = ", ".join(stack_names(root)) or "none"
-        raise OpsError(f"unknown stack {stack!r}: no {path.relative_to(root)} (known stacks: {known})")
-    return path
-
-
-def stack_names(root: Path) -> list[str]:
-    """Every stack that has a stack file, sorted."""
-    directory = stack_config_dir(root)
-    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in directory.glob("Pulumi.*.yaml"))
-
-
-def load_settings(path: Path) -> Any:
-    """The stack's typed settings (see the `settings` package); a bad file becomes an OpsError."""
-    import settings
-
-    try:
-        return settings.load_stack_file(path)
-    except settings.SettingsError as error:
-        raise OpsError(str(error).strip()) from None
 
 
 def backend_url(root: Path, environ: dict[str, str] | None = None) -> str:
@@ -128,7 +76,7 @@ def check_passphrase(backend: str, secrets_provider: str | None, environ: dict[s
     if "PULUMI_CONFIG_PASSPHRASE" in environ or environ.get("PULUMI_CONFIG_PASSPHRASE_FILE"):
         return
     raise OpsError(
-        f"the backend {redact_url(backend)} keeps secrets encrypted with a passphrase: "
+        f"the backend {strip_userinfo(backend)} keeps secrets encrypted with a passphrase: "
         "set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE"
     )
 
@@ -246,48 +194,3 @@ def command_error_summary(text: str) -> str:
     if _UNREACHABLE.search(text):
         return f"cluster unreachable: {chosen}"
     return chosen
-
-
-def redact_url(url: str) -> str:
-    """A URL without its user-info (tokens sometimes ride in repository and backend URLs)."""
-    return re.sub(r"^([a-z][a-z0-9+.-]*://)[^/@]*@", r"\1", url, flags=re.IGNORECASE)
-
-
-def ci_matrix(root: Path | None = None, only: list[str] | None = None) -> list[dict[str, str]]:
-    """The stacks CI works on (every stack but local-tier ones, or just `only`) with what the cloud
-    login of each needs: `cloud` (aws, gcp or none) and `region`."""
-    root = root or project_root()
-    names = only or stack_names(root)
-    rows = []
-    for name in names:
-        settings = load_settings(stack_file(root, name))
-        if settings.environment.tier == "local":
-            if only:
-                raise OpsError(f"stack {name!r} is a local-tier stack: CI cannot reach its cluster")
-            continue
-        cluster = settings.cluster
-        rows.append(
-            {
-                "stack": name,
-                "cloud": {"eks": "aws", "gke": "gcp"}.get(cluster.kind, "none"),
-                "region": getattr(cluster, "region", None) or getattr(cluster, "location", None) or "",
-            }
-        )
-    return rows
-
-
-def main(argv: list[str]) -> int:
-    """`python -m ops.automation matrix [STACK...]`: `matrix=<json>` for $GITHUB_OUTPUT."""
-    if not argv or argv[0] != "matrix":
-        print("usage: python -m ops.automation matrix [STACK...]", file=sys.stderr)
-        return 1
-    try:
-        print("matrix=" + json.dumps(ci_matrix(only=argv[1:] or None)))
-    except OpsError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

@@ -1,15 +1,19 @@
 """`python -m ops`: the project's command line."""
 
+import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+from typer.core import TyperCommand
 
-from ops.automation import OpsError, project_root, stack_file, stack_names
+from ops.errors import OpsError
+from ops.errors import print_problem as problem_lines
 from ops.program import ProgramRun, run_program
+from ops.project import project_root, stack_file, stack_names
 from ops.render import application_rows, render
 from ops.validate import DEFAULT_KUBERNETES_VERSION, validate_directory
 from settings import SettingsError
@@ -25,10 +29,7 @@ errors = Console(stderr=True)
 
 
 def print_problem(message: str, label: str = "error") -> None:
-    """Each line of `message` as one `error: ...` line: coloured only on a terminal (rich's own
-    detection), and never wrapped, whatever the width, so one problem stays one line in CI logs."""
-    for line in message.splitlines():
-        errors.print(Text.assemble((f"{label}:", "bold red"), " ", line), soft_wrap=True)
+    problem_lines(errors, message, label)
 
 
 @app.callback()
@@ -63,19 +64,30 @@ def render_command(
             print_problem(str(error))
     if len(runs) < len(files):
         raise typer.Exit(1)
-    table = Table("stack", "objects", "charts", "resources", "problems", title="render")
+    table = Table("stack", "objects", "of which charts'", "charts", "resources", "problems", title="render")
     applications = Table("stack", "application", "type", "revision", "commit", title="applications")
     invalid = 0
+    notes = []
     for name, run in runs.items():
-        rendered = render(run, out)
+        rendered = render(run, out, kubernetes_version, project_dir=root)
         count, problems = validate_directory(rendered.directory, kubernetes_version)
         for problem in problems:
             print_problem(f"{name}: {problem}", label="invalid")
         invalid += len(problems)
-        table.add_row(name, str(count), str(len(rendered.charts)), str(len(run.registrations)), str(len(problems)))
+        from_charts = sum(len(chart.objects) for chart in rendered.chart_renderings)
+        table.add_row(
+            name, str(count), str(from_charts), str(len(rendered.charts)), str(len(run.registrations)), str(len(problems))
+        )
         for row in application_rows(run):
             applications.add_row(name, *row)
+        for chart in rendered.chart_renderings:
+            if chart.skipped:
+                notes.append(f"{name}: the objects of chart {chart.release} are not in the render: {chart.skipped}")
+            else:
+                notes.append(f"{name}: chart {chart.release}: {len(chart.objects)} objects by helm template of {chart.source}")
     console.print(table)
+    for note in notes:
+        console.print(Text(note), soft_wrap=True)
     if applications.row_count:
         console.print(applications)
     if invalid:
@@ -84,8 +96,35 @@ def render_command(
     console.print(f"written to {out}/")
 
 
+@app.command("matrix")
+def matrix_command(
+    stacks: Annotated[list[str] | None, typer.Argument(help="Only these stacks (default: all but local-tier ones).")] = None,
+) -> None:
+    """Print `matrix=<json>` for $GITHUB_OUTPUT: each stack CI works on, with the cloud it logs in to."""
+    from ops.ci import ci_matrix
+
+    try:
+        rows = ci_matrix(project_root(), only=stacks or None)
+    except OpsError as error:
+        print_problem(str(error))
+        raise typer.Exit(1) from None
+    console.file.write("matrix=" + json.dumps(rows) + "\n")
+
+
 # --- promote, drift, reconcile (ops/promote.py, ops/drift.py, ops/reconcile.py) ---------------
-from ops.drift import ExitOneOnUsageError  # noqa: E402
+
+
+class ExitOneOnUsageError(TyperCommand):
+    """A command class for `drift` and `reconcile`: a usage error (missing --stack, a misspelt
+    option) exits 1 like every other error, because exit code 2 means "drift found" to CI."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except Exception as error:
+            if getattr(error, "exit_code", None) == 2:
+                error.exit_code = 1  # type: ignore[attr-defined]
+            raise
 
 
 @app.command("promote")

@@ -10,7 +10,7 @@ from pulumi.runtime.settings import get_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from ops.mocks import Registration, install
+from ops.mocks import Child, Registration, install
 from settings import program_stack_file, read_stack_file, stack_file_for
 from settings.load import PROJECT
 
@@ -24,6 +24,8 @@ class ProgramRun:
     outputs: dict[str, tuple[Any, bool]]
     """Stack output name → (value, is_secret)."""
     invokes: list[tuple[str, dict[str, Any]]]
+    children: dict[str, Child]
+    """URN → object a mocked component made (the chart's Ingresses)."""
 
 
 def run_program(stack: str, project_dir: Path = PROJECT_DIR, stack_file: Path | None = None) -> ProgramRun:
@@ -34,7 +36,7 @@ def run_program(stack: str, project_dir: Path = PROJECT_DIR, stack_file: Path | 
     with program_stack_file(path):
         _sync_await(run_pulumi_func(lambda: runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")))
     outputs = {name: _resolve(value) for name, value in getattr(get_root_resource(), "outputs", {}).items()}
-    return ProgramRun(stack, list(mocks.registrations), outputs, list(mocks.invokes))
+    return ProgramRun(stack, list(mocks.registrations), outputs, list(mocks.invokes), dict(mocks.children))
 
 
 def _resolve(value: Any) -> tuple[Any, bool]:

@@ -13,8 +13,8 @@ from rich.console import Console
 from rich.text import Text
 
 from ops import automation
-from ops.automation import OpsError
 from ops.drift import drift_of, emit_report, progress_to, write_markdown
+from ops.errors import OpsError, print_problem
 from ops.report import write_json
 
 
@@ -91,6 +91,6 @@ def run_reconcile(name: str, yes: bool, as_json: bool, markdown: Path | None, ou
         elif action is not ReconcileAction.APPLY:
             out.print(Text(_EXPLAIN[action], style="yellow" if report.has_drift else "green"))
     if failure is not None:
-        err.print(Text(f"error: {failure}", style="red"), soft_wrap=True)
+        print_problem(err, str(failure))
         return 1
     return {ReconcileAction.NOTHING: 0, ReconcileAction.APPLY: 0}.get(action, 2)

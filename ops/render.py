@@ -7,19 +7,21 @@ the same stack are byte-identical and a render can be diffed in review.
 import json
 import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from components.app_objects import REPOSITORY_PUBLIC_KEYS, SECRET_TYPE_LABEL
+from gitsource.redaction import REDACTED
+from ops.chart_render import ChartRendering, render_chart
 from ops.mocks import Registration
-from ops.program import ProgramRun
+from ops.program import PROJECT_DIR, ProgramRun
+from ops.validate import DEFAULT_KUBERNETES_VERSION
 
-REDACTED = "REDACTED"
-"""Stands for a secret value; valid base64 too, so a redacted Secret `data` still validates."""
 _PULUMI_ONLY_INPUTS = {"__defaults"}
+CHART_V4_TYPE = "kubernetes:helm.sh/v4:Chart"
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,8 @@ class RenderedStack:
     directory: Path
     objects: dict[Path, dict[str, Any]]
     charts: dict[Path, dict[str, Any]]
+    chart_renderings: list[ChartRendering] = field(default_factory=list)
+    """The objects each chart makes (in `chart-<release>/`), or why they are not there."""
 
 
 def kubernetes_objects(run: ProgramRun) -> list[tuple[Registration, dict[str, Any]]]:
@@ -58,7 +62,9 @@ def object_of(registration: Registration) -> dict[str, Any]:
     return {k: v for k, v in registration.inputs.items() if k not in _PULUMI_ONLY_INPUTS}
 
 
-def render(run: ProgramRun, out_dir: Path) -> RenderedStack:
+def render(
+    run: ProgramRun, out_dir: Path, kubernetes_version: str = DEFAULT_KUBERNETES_VERSION, project_dir: Path = PROJECT_DIR
+) -> RenderedStack:
     directory = out_dir / run.stack
     if directory.exists():
         shutil.rmtree(directory)
@@ -70,20 +76,26 @@ def render(run: ProgramRun, out_dir: Path) -> RenderedStack:
         for r in run.registrations
         if r.type.startswith("kubernetes:helm.sh/")
     }
-    for path, document in {**objects, **charts}.items():
+    renderings = [render_chart(r.inputs, kubernetes_version, project_dir) for r in run.registrations if r.type == CHART_V4_TYPE]
+    chart_objects = {
+        directory / f"chart-{rendering.release}" / object_file_name(obj, None): obj
+        for rendering in renderings
+        for obj in rendering.objects
+    }
+    for path, document in {**objects, **charts, **chart_objects}.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(to_yaml(document))
     (directory / "resources.json").write_text(json.dumps(resource_list(run), indent=2, sort_keys=True) + "\n")
     (directory / "outputs.json").write_text(json.dumps(output_list(run), indent=2, sort_keys=True) + "\n")
-    return RenderedStack(run.stack, directory, objects, charts)
+    return RenderedStack(run.stack, directory, objects, charts, renderings)
 
 
-def object_file_name(obj: dict[str, Any], registration: Registration) -> str:
+def object_file_name(obj: dict[str, Any], registration: Registration | None) -> str:
     metadata = obj.get("metadata") or {}
     parts = [
-        obj.get("kind", registration.type.rsplit(":", 1)[-1]),
+        obj.get("kind") or (registration.type.rsplit(":", 1)[-1] if registration else "object"),
         metadata.get("namespace"),
-        metadata.get("name") or registration.name,
+        metadata.get("name") or (registration.name if registration else None),
     ]
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", "-".join(p for p in parts if p)).lower() + ".yaml"
 

@@ -13,8 +13,8 @@ from rich.table import Table
 from rich.text import Text
 
 if TYPE_CHECKING:
-    from ops.drift import DriftReport, ResourceDrift
-    from ops.promote import Plan
+    from ops.drift_report import DriftReport, ResourceDrift
+    from ops.promotion_plan import Plan
 
 _STATUS_STYLE = {
     "Synced": "green",

@@ -3,7 +3,6 @@
 Strict means an unknown field is an error, as the API server would prune or reject it.
 """
 
-import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -13,9 +12,13 @@ import jsonschema
 import kubernetes_validate
 import yaml
 
+from settings.base import is_dns_subdomain
+
 ARGOCD_CRDS = Path(__file__).resolve().parent.parent / "schemas" / "argocd-v3.4.4"
 DEFAULT_KUBERNETES_VERSION = "1.33"
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+CLOUD_CRD_GROUPS = {"networking.gke.io", "cloud.google.com", "elbv2.k8s.aws"}
+"""API groups of the CRDs GKE and the AWS Load Balancer Controller install in their clusters: no
+schema of theirs is kept here, so objects of these groups get the name checks only."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,8 @@ def validate_object(obj: dict[str, Any], kubernetes_version: str = DEFAULT_KUBER
     except kubernetes_validate.ValidationError as error:
         return [_problem(obj, error)]
     except kubernetes_validate.SchemaNotFoundError:
+        if str(obj.get("apiVersion", "")).split("/")[0] in CLOUD_CRD_GROUPS:
+            return _name_problems(obj)
         return [Problem(describe(obj), "", f"no schema for this kind in Kubernetes {kubernetes_version} or Argo CD's CRDs")]
     return []
 
@@ -60,7 +65,7 @@ def _name_problems(obj: dict[str, Any]) -> list[Problem]:
         value = metadata.get(key)
         if key == "name" and not value:
             problems.append(Problem(describe(obj), "metadata.name", "is required"))
-        elif value and (len(value) > 253 or not _DNS_SUBDOMAIN.match(value)):
+        elif value and not is_dns_subdomain(value):
             problems.append(Problem(describe(obj), f"metadata.{key}", f"{value!r} is not a valid DNS-1123 name"))
     return problems
 
@@ -98,9 +103,10 @@ def strict(node: Any) -> Any:
 
 
 def validate_directory(directory: Path, kubernetes_version: str = DEFAULT_KUBERNETES_VERSION) -> tuple[int, list[Problem]]:
-    """Validate every object file under `directory` (charts/ and JSON files are not objects)."""
+    """Validate every object file under `directory` and its chart-<release>/ folders (the chart
+    documents in charts/ and the JSON files are not objects)."""
     problems, count = [], 0
-    for path in sorted(directory.glob("*.yaml")):
+    for path in sorted([*directory.glob("*.yaml"), *directory.glob("chart-*/*.yaml")]):
         obj = yaml.load(path.read_text(), Loader=yaml.CSafeLoader)
         count += 1
         problems += validate_object(obj, kubernetes_version)

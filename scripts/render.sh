@@ -11,4 +11,8 @@ cd "$(dirname "$0")/.."
 # rewrite reads them from this checkout instead (drop this once the stacks name your repositories).
 export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0="url.file://$PWD.insteadOf" GIT_CONFIG_VALUE_0=https://github.com/acme/platform-gitops.git
 
+# The chart's own objects are rendered with helm: the toolchain's, when scripts/tools.sh built it.
+if bin=$(bash scripts/tools.sh --check 2>/dev/null); then
+    export PATH="$bin:$PATH"
+fi
 exec .venv/bin/python -m ops render "$@"

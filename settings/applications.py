@@ -21,8 +21,6 @@ COMMIT_PLACEHOLDER = "{commit}"
 VALUES_REF_PREFIX = "$"
 """A value file `$<ref>/path` is read from the source whose `ref` is <ref>."""
 
-_REF_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
-
 
 def _no_https_credentials(value: str) -> str:
     if re.match(r"^https?://[^/]*@", value):
@@ -62,6 +60,7 @@ RepositoryUrl = Annotated[
     ),
 ]
 NameTemplate = Annotated[str, AfterValidator(_name_template)]
+RefName = Annotated[str, formatted("a ref name like values (letters, digits, '-' and '_')", pattern=r"[A-Za-z0-9_-]+")]
 FolderPattern = Annotated[str, AfterValidator(_folder_pattern)]
 ServerUrl = Annotated[str, formatted(f"a cluster API URL like {IN_CLUSTER_SERVER}", pattern=r"https?://[^\s/]+(/\S*)?")]
 ServerPattern = Annotated[
@@ -487,14 +486,12 @@ class SourceFields(Settings):
 class SourceSettings(SourceFields):
     """One entry of a multi-source application's `sources`."""
 
-    ref: str | None = None
+    ref: RefName | None = None
     """Name other sources use to read files of this one: `$<ref>/values.yaml`."""
 
     @model_validator(mode="after")
     def _one_source(self):
         self._check_source(needs_content=self.ref is None)
-        if self.ref is not None and not _REF_NAME.match(self.ref):
-            raise KeyProblems(("ref", f"ref {self.ref!r} may hold only letters, digits, '-' and '_'"))
         return self
 
 

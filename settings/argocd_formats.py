@@ -6,17 +6,16 @@ here is what a typo would otherwise cost: a sync that does not do what the stack
 
 from __future__ import annotations
 
-import difflib
 import re
 from typing import Annotated
 
 from pydantic import AfterValidator
 
+from settings.base import formatted, is_dns_subdomain
+from settings.errors import did_you_mean
+
 # Go's time.ParseDuration: a sequence of decimal numbers, each with a unit; "0" alone too.
-_GO_DURATION = re.compile(r"^(?:0|(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+)$")
-_DNS_SUBDOMAIN = re.compile(r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-# Helm's chartutil.ValidateReleaseName: a DNS-1123 subdomain of at most 53 characters.
-_HELM_RELEASE_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_GO_DURATION = r"0|(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+"
 HELM_RELEASE_NAME_MAX_LENGTH = 53
 
 # Application-level sync options Argo CD and its gitops-engine act on (gitops-engine
@@ -51,36 +50,14 @@ _KUSTOMIZE_IMAGE = re.compile(rf"^(?:{_IMAGE_NAME}=)?(?:{_IMAGE_NAME}|\*)(?::{_T
 _BUILD_VARIABLE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}|\$[A-Za-z_][A-Za-z0-9_]*")
 
 
-def go_duration(value: str) -> str:
-    """A duration Go's `time.ParseDuration` reads, like 90s, 1m30s or 1h."""
-    if not _GO_DURATION.match(value):
-        raise ValueError(f"{value!r} is not a duration like 30s, 1m30s or 2h")
-    return value
-
-
-def backoff_duration(value: str) -> str:
+def _backoff_duration(value: str) -> bool:
     """Argo CD's retry backoff: whole seconds (`30`) or a Go duration (`1m30s`)."""
-    if value.isdigit():
-        return value
-    if not _GO_DURATION.match(value):
-        raise ValueError(f"{value!r} is not a duration like 30 (seconds), 30s, 1m30s or 2h")
-    return value
+    return value.isdigit() or re.fullmatch(_GO_DURATION, value) is not None
 
 
-def application_name(value: str) -> str:
-    """Argo CD stores an Application under its name: any DNS-1123 subdomain (dots allowed)."""
-    if not _DNS_SUBDOMAIN.match(value):
-        raise ValueError(f"{value!r} is not a valid application name (lowercase letters, digits, '-' and '.', at most 253)")
-    return value
-
-
-def helm_release_name(value: str) -> str:
-    if len(value) > HELM_RELEASE_NAME_MAX_LENGTH or not _HELM_RELEASE_NAME.match(value):
-        raise ValueError(
-            f"{value!r} is not a Helm release name (lowercase letters, digits, '-' and '.', "
-            f"at most {HELM_RELEASE_NAME_MAX_LENGTH} characters)"
-        )
-    return value
+def _helm_release_name(value: str) -> bool:
+    """Helm's chartutil.ValidateReleaseName: a DNS-1123 subdomain of at most 53 characters."""
+    return len(value) <= HELM_RELEASE_NAME_MAX_LENGTH and is_dns_subdomain(value)
 
 
 def sync_option(value: str) -> str:
@@ -88,27 +65,37 @@ def sync_option(value: str) -> str:
     if not equals:
         raise ValueError(f"{value!r} is not a sync option like CreateNamespace=true")
     if key not in SYNC_OPTIONS:
-        close = difflib.get_close_matches(key, list(SYNC_OPTIONS), n=1, cutoff=0.6)
-        hint = f' (did you mean "{close[0]}"?)' if close else f" (known: {', '.join(sorted(SYNC_OPTIONS))})"
-        raise ValueError(f"{key!r} is not a sync option Argo CD knows{hint}")
+        raise ValueError(f"{key!r} is not a sync option Argo CD knows{did_you_mean(key, SYNC_OPTIONS)}")
     if option_value not in SYNC_OPTIONS[key]:
         raise ValueError(f"{key} takes {' or '.join(SYNC_OPTIONS[key])}, not {option_value!r}")
     return value
 
 
-def kustomize_image(value: str) -> str:
-    checked = _BUILD_VARIABLE.sub("x", value)
-    if not _KUSTOMIZE_IMAGE.match(checked):
-        raise ValueError(
-            f"{value!r} is not a Kustomize image override like ghcr.io/acme/api:1.2.3, "
-            "api=ghcr.io/acme/api:1.2.3 or api@sha256:<digest>"
-        )
-    return value
+def _kustomize_image(value: str) -> bool:
+    return _KUSTOMIZE_IMAGE.match(_BUILD_VARIABLE.sub("x", value)) is not None
 
 
-GoDuration = Annotated[str, AfterValidator(go_duration)]
-BackoffDuration = Annotated[str, AfterValidator(backoff_duration)]
-ApplicationName = Annotated[str, AfterValidator(application_name)]
-HelmReleaseName = Annotated[str, AfterValidator(helm_release_name)]
+GoDuration = Annotated[str, formatted("a duration like 30s, 1m30s or 2h", pattern=_GO_DURATION)]
+BackoffDuration = Annotated[str, formatted("a duration like 30 (seconds), 30s, 1m30s or 2h", check=_backoff_duration)]
+ApplicationName = Annotated[
+    str,
+    formatted(
+        "an application name like team-api or web.team-a (lowercase letters, digits, '-' and '.', at most 253)",
+        check=is_dns_subdomain,
+    ),
+]
+HelmReleaseName = Annotated[
+    str,
+    formatted(
+        f"a Helm release name (lowercase letters, digits, '-' and '.', at most {HELM_RELEASE_NAME_MAX_LENGTH} characters)",
+        check=_helm_release_name,
+    ),
+]
 SyncOption = Annotated[str, AfterValidator(sync_option)]
-KustomizeImage = Annotated[str, AfterValidator(kustomize_image)]
+KustomizeImage = Annotated[
+    str,
+    formatted(
+        "a Kustomize image override like ghcr.io/acme/api:1.2.3, api=ghcr.io/acme/api:1.2.3 or api@sha256:<digest>",
+        check=_kustomize_image,
+    ),
+]

@@ -53,18 +53,26 @@ def _not_empty(value: SecretStr) -> SecretStr:
     return value
 
 
-KUBERNETES_NAME = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
+DNS_LABEL = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
+"""RFC 1123 label, Kubernetes' IsDNS1123Label: namespaces and most names, at most 63 characters."""
+DNS_SUBDOMAIN = r"(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
+"""Kubernetes' IsDNS1123Subdomain: names of most objects (an Application's too), dots allowed, at most 253."""
+HOST_NAME = rf"(?=.{{1,253}}$){DNS_LABEL}(\.{DNS_LABEL})*"
+"""A DNS host name: labels of at most 63 characters, at most 253 in all."""
+
+
+def is_dns_label(value: str) -> bool:
+    return re.fullmatch(DNS_LABEL, value) is not None
+
+
+def is_dns_subdomain(value: str) -> bool:
+    return re.fullmatch(DNS_SUBDOMAIN, value) is not None
+
 
 KubernetesName = Annotated[
-    str, formatted("a Kubernetes name like team-api (lowercase letters, digits and '-', at most 63)", pattern=KUBERNETES_NAME)
+    str, formatted("a Kubernetes name like team-api (lowercase letters, digits and '-', at most 63)", pattern=DNS_LABEL)
 ]
-DnsName = Annotated[
-    str,
-    formatted(
-        "a DNS name like argocd.example.com",
-        pattern=rf"(?=.{{1,253}}$){KUBERNETES_NAME}(\.{KUBERNETES_NAME})*",
-    ),
-]
+DnsName = Annotated[str, formatted("a DNS name like argocd.example.com", pattern=HOST_NAME)]
 Version = Annotated[str, formatted("a version like 10.1.1", pattern=r"v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?")]
 Url = Annotated[
     str,

@@ -56,13 +56,15 @@ def key_text(path: Sequence[str | int]) -> str:
     return text
 
 
-def did_you_mean(bad: str, valid: Iterable[str], listing: str | None = "known") -> str:
-    """' (did you mean "x"?)' for the closest name, else ' (<listing>: a, b)', or "" without a listing."""
+def did_you_mean(bad: str, valid: Iterable[str], listing: str | None = "known", most: int = 1) -> str:
+    """' (did you mean "x"?)' for the closest name (or the `most` closest: ' (did you mean "x" or
+    "y"?)'), else ' (<listing>: a, b)', or "" without a listing. Case does not count."""
     names = sorted(set(valid))
     by_lower = {name.lower(): name for name in names}
-    close = difflib.get_close_matches(bad.lower(), list(by_lower), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(bad.lower(), list(by_lower), n=most, cutoff=0.6)
     if close:
-        return f' (did you mean "{by_lower[close[0]]}"?)'
+        quoted = " or ".join(f'"{by_lower[name]}"' for name in close)
+        return f" (did you mean {quoted}?)"
     if listing is None:
         return ""
     return f" ({listing}: {', '.join(names)})" if names else " (none are defined)"

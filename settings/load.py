@@ -5,6 +5,7 @@ keys hold a secret; which leaves were `secure:` values is read from the stack fi
 the plain-text check works leaf by leaf.
 """
 
+import functools
 import json
 import os
 import re
@@ -24,7 +25,9 @@ from settings.errors import PROJECT, KeyPath, Problems, SettingsError, did_you_m
 from settings.secrets import secret_problems, secret_values
 from settings.stack import StackSettings
 
-STACKS_DIR = "stacks"
+PROJECT_FILE = "Pulumi.yaml"
+THIS_PROJECT_DIR = Path(__file__).resolve().parent.parent
+"""The project whose program this package belongs to."""
 RENDER_SECRET_PLACEHOLDER = "render-placeholder-secret"
 """What a `secure:` value becomes when it is rendered without its GITOPS_SECRET_* variable."""
 PROVIDER_NAMESPACES = ("aws", "gcp", "kubernetes", "pulumi")
@@ -32,8 +35,36 @@ PROVIDER_NAMESPACES = ("aws", "gcp", "kubernetes", "pulumi")
 TOP_LEVEL_KEYS = tuple(field.alias or name for name, field in StackSettings.model_fields.items())
 
 
-def stack_file_for(stack: str) -> str:
-    return f"{STACKS_DIR}/Pulumi.{stack}.yaml"
+def find_project_dir(start: Path) -> Path | None:
+    """The nearest directory at or above `start` holding Pulumi.yaml."""
+    start = start.resolve()
+    return next((directory for directory in (start, *start.parents) if (directory / PROJECT_FILE).is_file()), None)
+
+
+def stack_config_dir(project_dir: Path) -> str:
+    """Where a project's stack files live, relative to its directory: Pulumi.yaml's `stackConfigDir`,
+    else beside Pulumi.yaml (""), as the pulumi CLI looks for them."""
+    path = project_dir / PROJECT_FILE
+    try:
+        return _stack_config_dir(path, path.stat().st_mtime_ns)
+    except FileNotFoundError:
+        return ""
+
+
+@functools.cache
+def _stack_config_dir(path: Path, _mtime: int) -> str:
+    try:
+        project = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise SettingsError(f"{path}: not valid YAML: {' '.join(str(error).split())}") from None
+    configured = project.get("stackConfigDir") if isinstance(project, dict) else None
+    return str(configured).strip("/") if configured else ""
+
+
+def stack_file_for(stack: str, project_dir: Path = THIS_PROJECT_DIR) -> str:
+    """The stack's `Pulumi.<stack>.yaml`, relative to the project directory (what messages name)."""
+    directory = stack_config_dir(project_dir)
+    return f"{directory}/Pulumi.{stack}.yaml" if directory else f"Pulumi.{stack}.yaml"
 
 
 @dataclass(frozen=True)
@@ -69,7 +100,7 @@ def program_stack_file(path: Path) -> Iterator[None]:
 def load_settings() -> StackSettings:
     """Settings of the stack the Pulumi program runs for."""
     stack = pulumi.get_stack()
-    path = _program_stack_file.get() or Path.cwd() / stack_file_for(stack)
+    path = _program_stack_file.get() or Path.cwd() / stack_file_for(stack, Path.cwd())
     config = {key: runtime_config.get_config(key) or "" for key in _configured_keys()}
     secure_paths: frozenset = frozenset()
     if path.is_file():
@@ -88,7 +119,7 @@ def load_settings() -> StackSettings:
         secure_paths,
         secret_keys=secret_elsewhere,
         known_stacks=stacks_in(path.parent),
-        project_dir=_project_dir_of(path),
+        project_dir=find_project_dir(path.parent),
     )
 
 
@@ -100,7 +131,7 @@ def load_stack_file(path: Path) -> StackSettings:
         stack_file.stack,
         stack_file.secure_paths,
         known_stacks=stacks_in(path.parent),
-        project_dir=_project_dir_of(path),
+        project_dir=find_project_dir(path.parent),
     )
 
 
@@ -304,15 +335,6 @@ def _foreign_key_problems(key: str) -> list[str]:
     if ours or did_you_mean(namespace, [PROJECT], listing=None):
         return [f'{PROJECT} reads only {PROJECT}: keys (did you mean "{PROJECT}:{name}"?)']
     return []
-
-
-def _project_dir_of(stack_file: Path) -> Path | None:
-    """The directory holding Pulumi.yaml, at or above the stack file's: where a relative
-    `argocd.chart.path` starts, as it does for `pulumi up` run in the project."""
-    for directory in (stack_file.resolve().parent, *stack_file.resolve().parents):
-        if (directory / "Pulumi.yaml").is_file():
-            return directory
-    return None
 
 
 def _kind_of(value: Any) -> str:

@@ -1,4 +1,5 @@
-"""Real git repositories for tests: a working copy with history, pushed to a bare `file://` remote,
+"""Real git repositories for tests and benchmarks: `git` itself with a fixed identity, a working
+copy with history pushed to a bare `file://` remote, a project checkout that commands commit in,
 and a loopback smart-HTTP server in front of bare repositories."""
 
 from __future__ import annotations
@@ -57,6 +58,19 @@ def git(*arguments: str, cwd: Path, environment: Mapping[str, str] | None = None
     if completed.returncode != 0:
         raise RuntimeError(f"git {' '.join(arguments)} failed: {completed.stderr.strip()}")
     return completed.stdout.strip()
+
+
+def commit_checkout(root: Path, message: str = "initial") -> str:
+    """Commit every file under `root`, making it a checkout on `main` first if it is none; the
+    checkout's own config holds an identity, as a user's does, so commands that commit in it
+    (`ops promote`) can. Returns the commit id."""
+    if not (root / ".git").exists():
+        git("init", "--quiet", cwd=root)
+        for key, value in (("user.name", "Promoter"), ("user.email", "promoter@example.invalid"), ("commit.gpgsign", "false")):
+            git("config", key, value, cwd=root)
+    git("add", "--all", cwd=root)
+    git("commit", "--quiet", "--allow-empty", "-m", message, cwd=root)
+    return git("rev-parse", "HEAD", cwd=root)
 
 
 class SourceRepository:

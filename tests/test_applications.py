@@ -5,7 +5,6 @@ from pydantic import SecretStr
 
 from components.app_objects import app_project, application, repository_secret
 from components.app_sources import repository_credentials, resolve_sources
-from components.ownership import PATCH_FORCE
 from gitsource import AppType, RepositoryCache
 from settings import SettingsError, parse_settings
 from settings.applications import ProjectSettings, RepositorySettings
@@ -164,7 +163,7 @@ def test_repository_secret_holds_credentials_as_secrets_and_nothing_empty():
         "name": "creds-github",
         "namespace": "argocd",
         "labels": {"argocd.argoproj.io/secret-type": "repo-creds", "app.kubernetes.io/part-of": "argocd"},
-        "annotations": PATCH_FORCE,
+        "annotations": {"pulumi.com/patchForce": "true"},
     }
     assert set(secret["stringData"]) == {"url", "type", "sshPrivateKey"}
     assert isinstance(secret["stringData"]["sshPrivateKey"], SecretStr)
@@ -210,7 +209,7 @@ def test_application_pins_the_commit_and_emits_only_what_is_set(tmp_path, source
     assert application(app, "argocd") == {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Application",
-        "metadata": {"name": "web", "namespace": "argocd", "annotations": PATCH_FORCE},
+        "metadata": {"name": "web", "namespace": "argocd", "annotations": {"pulumi.com/patchForce": "true"}},
         "spec": {
             "project": "default",
             "source": {"repoURL": source.url, "targetRevision": source.head(), "path": "apps/plain"},

@@ -432,3 +432,20 @@ def test_every_failing_source_of_an_application_is_reported(tmp_path, source):
         "gitops:applications.pair.sources[0].path",
         "gitops:applications.pair.sources[1].revision",
     ]
+
+
+def test_a_source_ref_is_a_name_other_sources_can_write_after_a_dollar():
+    raw = {
+        "applications": {
+            "redis": {
+                "sources": [{"repository": "a", "chart": "redis", "revision": "1"}, {"repository": "b", "ref": "my values"}],
+                "destination": {"namespace": "redis"},
+            }
+        }
+    }
+    with pytest.raises(SettingsError) as raised:
+        parse_settings(raw, "dev", set())
+    assert str(raised.value) == (
+        "stacks/Pulumi.dev.yaml: gitops:applications.redis.sources[1].ref: "
+        "expected a ref name like values (letters, digits, '-' and '_'), got \"my values\""
+    )

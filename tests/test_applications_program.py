@@ -9,12 +9,14 @@ import pytest
 from typer.testing import CliRunner
 
 import ops.program
+from gitsource.redaction import REDACTED
 from ops.cli import app
 from ops.program import run_program
-from ops.render import REDACTED, application_rows, kubernetes_objects, render
+from ops.render import application_rows, kubernetes_objects, render
 from ops.validate import validate_object
 from settings import SettingsError
 from tests.gitrepos import standard_app_repository
+from tests.registered import find, one
 
 APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
 APP_PROJECT = "kubernetes:argoproj.io/v1alpha1:AppProject"
@@ -133,7 +135,7 @@ def full_run(tmp_path, source):
 
 
 def registrations(run, type_):
-    return {r.name: r for r in run.registrations if r.type == type_}
+    return {r.name: r for r in find(run, type_)}
 
 
 def test_every_repository_secret_project_and_application_validates_strictly(full_run):
@@ -183,10 +185,10 @@ def test_applications_output_has_the_shape_promotion_reads(full_run, source):
 
 
 def test_every_object_waits_for_the_chart_and_uses_the_stack_provider(full_run):
-    chart = next(r for r in full_run.registrations if r.type.startswith("kubernetes:helm.sh/"))
-    component = next(r for r in full_run.registrations if r.type == "gitops:applications:Applications")
-    provider = next(r for r in full_run.registrations if r.type == "pulumi:providers:kubernetes")
-    children = [r for r in full_run.registrations if r.parent == component.urn]
+    chart = one(full_run, "kubernetes:helm.sh/v4:Chart")
+    component = one(full_run, "gitops:applications:Applications")
+    provider = one(full_run, "pulumi:providers:kubernetes")
+    children = find(full_run, parent=component.urn)
     assert len(children) == 5 + 1 + 7
     for child in children:
         assert chart.urn in child.dependencies, child.name
@@ -312,6 +314,10 @@ BAD_INPUTS = {
     "revision not found": (
         "gitops:applications: {web: {repository: apps, path: apps/plain, revision: mian, destination: {namespace: web}}}",
         "gitops:applications.web.revision: revision 'mian' not found in",
+    ),
+    "revision close to a branch": (
+        "gitops:applications: {web: {repository: apps, path: apps/plain, revision: release-1.O, destination: {namespace: web}}}",
+        '(did you mean "release-1.0"?)',
     ),
     "path missing at the commit": (
         "gitops:applications: {web: {repository: apps, path: apps/nowhere, revision: v0.9.0, destination: {namespace: web}}}",

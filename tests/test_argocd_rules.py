@@ -330,7 +330,10 @@ def test_kustomize_images_are_checked(image, valid):
         parse_settings(raw, "dev", set())
     else:
         (line,) = settings_problems(raw)
-        assert line.startswith("gitops:applications.web.kustomize.images[0]: ") and "not a Kustomize image override" in line
+        assert line == (
+            "gitops:applications.web.kustomize.images[0]: expected a Kustomize image override like ghcr.io/acme/api:1.2.3, "
+            f'api=ghcr.io/acme/api:1.2.3 or api@sha256:<digest>, got "{image}"'
+        )
 
 
 def test_discovery_helm_defaults_check_each_folders_value_files(tmp_path, source):

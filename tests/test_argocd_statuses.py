@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from pulumi.automation import Deployment
 
-from ops.drift import ApplicationStatus, DriftReport, application_statuses
-from ops.promote import describe_status
+from ops.argocd_status import ApplicationStatus, application_statuses
+from ops.drift_report import DriftReport
+from ops.promotion_plan import describe_status
 from ops.report import drift_markdown
 
 FIXTURES = Path(__file__).parent / "fixtures" / "argocd"

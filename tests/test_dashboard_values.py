@@ -51,13 +51,10 @@ def test_the_key_check_catches_a_misspelt_key():
     assert unknown_chart_keys(values) == ["server.ingress.gke.managedCertificates"]
 
 
-def observed(values: dict[str, Any], ingress: str) -> tuple[bool, str, int, bool]:
+def observed(values: dict[str, Any], ingress: str) -> tuple[bool, str, bool]:
     """What the chart and the controller would do with these values: argocd-server's TLS, the
-    protocol the proxy speaks to it, the service port the chart's Ingress picks, and whether
-    plain HTTP is redirected."""
+    protocol the proxy speaks to it, and whether plain HTTP is redirected."""
     insecure = values["configs"]["params"]["server.insecure"]
-    # The chart's templates: `eq (toString server.insecure) "true"` → servicePortHttp (80), else 443.
-    port = 80 if str(insecure).lower() == "true" else 443
     server_ingress = values["server"]["ingress"]
     annotations = server_ingress["annotations"]
     if ingress == "nginx":
@@ -71,43 +68,41 @@ def observed(values: dict[str, Any], ingress: str) -> tuple[bool, str, int, bool
         ports = json.loads(values["server"]["service"]["annotations"]["cloud.google.com/backend-config"])["ports"]
         protocol = "HTTP" if set(ports) == {"http"} and ports["http"] == SERVER_SERVICE else "?"
         redirect = server_ingress["gke"]["frontendConfig"].get("redirectToHttps", {}).get("enabled") is True
-    return insecure, protocol, port, redirect
+    return insecure, protocol, redirect
 
 
 AGREEMENT = [
-    # family, TLS mode, allowInsecureHttp → server.insecure, backend protocol, service port, HTTP→HTTPS redirect
-    ("nginx", "secret", False, True, "HTTP", 80, True),
-    ("nginx", "certManager", False, True, "HTTP", 80, True),
-    ("nginx", "passthrough", False, False, "HTTPS", 443, True),
-    ("nginx", "none", False, True, "HTTP", 80, False),
-    ("nginx", "secret", True, True, "HTTP", 80, False),
-    ("alb", "acm", False, True, "HTTP", 80, True),
-    ("alb", "acm", True, True, "HTTP", 80, False),
-    ("alb", "none", True, True, "HTTP", 80, False),
-    ("gke", "googleManaged", False, True, "HTTP", 80, True),
-    ("gke", "certManager", False, True, "HTTP", 80, True),
-    ("gke", "googleManaged", True, True, "HTTP", 80, False),
-    ("gke", "none", True, True, "HTTP", 80, False),
+    # family, TLS mode, allowInsecureHttp → server.insecure, backend protocol, HTTP→HTTPS redirect
+    ("nginx", "secret", False, True, "HTTP", True),
+    ("nginx", "certManager", False, True, "HTTP", True),
+    ("nginx", "passthrough", False, False, "HTTPS", True),
+    ("nginx", "none", False, True, "HTTP", False),
+    ("nginx", "secret", True, True, "HTTP", False),
+    ("alb", "acm", False, True, "HTTP", True),
+    ("alb", "acm", True, True, "HTTP", False),
+    ("alb", "none", True, True, "HTTP", False),
+    ("gke", "googleManaged", False, True, "HTTP", True),
+    ("gke", "certManager", False, True, "HTTP", True),
+    ("gke", "googleManaged", True, True, "HTTP", False),
+    ("gke", "none", True, True, "HTTP", False),
 ]
 
 
-@pytest.mark.parametrize(("ingress", "mode", "allow_http", "insecure", "protocol", "port", "redirect"), AGREEMENT)
-def test_tls_protocol_port_and_redirect_agree(ingress, mode, allow_http, insecure, protocol, port, redirect):
-    settings = dashboard(ingress, mode, allowInsecureHttp=allow_http)
-    assert observed(values_for(settings), ingress) == (insecure, protocol, port, redirect)
-    plan = exposure(settings)
-    assert (plan.server_insecure, plan.backend_protocol, plan.service_port, plan.redirect_to_https) == (
-        insecure,
-        protocol,
-        port,
-        redirect,
-    )
+@pytest.mark.parametrize(("ingress", "mode", "allow_http", "insecure", "protocol", "redirect"), AGREEMENT)
+def test_tls_protocol_and_redirect_agree(ingress, mode, allow_http, insecure, protocol, redirect):
+    assert observed(values_for(dashboard(ingress, mode, allowInsecureHttp=allow_http)), ingress) == (insecure, protocol, redirect)
 
 
 @pytest.mark.parametrize(("ingress", "mode", "allow_http"), COMBINATIONS)
 def test_no_combination_pairs_plain_http_backend_with_tls_server_or_back(ingress, mode, allow_http):
-    insecure, protocol, port, _ = observed(values_for(dashboard(ingress, mode, allowInsecureHttp=allow_http)), ingress)
-    assert (insecure, protocol, port) in {(True, "HTTP", 80), (False, "HTTPS", 443)}
+    insecure, protocol, _ = observed(values_for(dashboard(ingress, mode, allowInsecureHttp=allow_http)), ingress)
+    assert (insecure, protocol) in {(True, "HTTP"), (False, "HTTPS")}
+
+
+def test_the_address_comes_from_the_ingress_except_on_gke_where_it_is_reserved_first():
+    assert exposure(dashboard("nginx", "none")).address_source == "ingress-status"
+    assert exposure(dashboard("alb", "acm")).address_source == "ingress-status"
+    assert exposure(dashboard("gke", "googleManaged")).address_source == "static-ip"
 
 
 def test_nginx_with_tls_at_the_ingress_serves_grpc_on_a_second_host():

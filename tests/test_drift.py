@@ -20,21 +20,15 @@ from pulumi.automation import (
 )
 from pulumi.automation.errors import create_command_error
 
-from ops.automation import OpsError
-from ops.drift import (
-    APPLICATION_TYPE,
-    DriftReport,
-    ResourceDrift,
-    application_statuses,
-    detect_drift,
-    drift_from_events,
-    is_noise,
-    preview_outcome,
-    resource_drift,
-    split_path,
-)
+from gitsource.redaction import REDACTED
+from ops.argocd_status import APPLICATION_TYPE, application_statuses
+from ops.drift import detect_drift
+from ops.drift_report import DriftReport, ResourceDrift
+from ops.engine_events import drift_from_events, is_noise, preview_outcome, resource_drift, split_path
+from ops.errors import OpsError
 from ops.reconcile import ReconcileAction, decide_reconcile
 from ops.report import drift_markdown
+from tests.fake_stack import FakeStack, argocd_application
 
 DEPLOYMENT_TYPE = "kubernetes:apps/v1:Deployment"
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
@@ -222,6 +216,13 @@ def test_a_failure_without_a_summary_is_an_error_not_drift():
         preview_outcome([], command_error("error: configured Kubernetes cluster is unreachable: dial tcp"), "dev")
 
 
+def test_an_aborted_preview_is_an_error_even_with_the_expected_changes_message():
+    # The engine stopped before its summary: the changes seen so far are not all there is.
+    events = [pre(step("web", OpType.UPDATE, detailed={"spec.replicas": DiffKind.UPDATE}))]
+    with pytest.raises(OpsError, match=r"^preview of stack 'dev' failed: no changes were expected"):
+        preview_outcome(events, command_error(EXPECTED_CHANGES, code=7), "dev")
+
+
 def test_an_engine_error_is_an_error_even_with_the_expected_changes_message():
     events = [
         pre(step("web", OpType.UPDATE, detailed={"spec.replicas": DiffKind.UPDATE})),
@@ -251,25 +252,14 @@ def test_warnings_do_not_turn_drift_into_an_error():
 # --- state ------------------------------------------------------------------------------------
 
 
-def application(name, sync, health, revision, **extra):
-    return {
-        "urn": urn(name, APPLICATION_TYPE),
-        "type": APPLICATION_TYPE,
-        "outputs": {
-            "metadata": {"name": name, "namespace": "argocd", **extra},
-            "status": {"sync": {"status": sync, "revision": revision}, "health": {"status": health}},
-        },
-    }
-
-
 def test_application_statuses_read_sync_health_and_revision():
     deployment = Deployment(
         version=3,
         deployment={
             "resources": [
                 {"urn": urn("web"), "type": DEPLOYMENT_TYPE, "outputs": {"status": {"replicas": 1}}},
-                application("guestbook", "OutOfSync", "Degraded", "a" * 40),
-                application("api", "Synced", "Healthy", "b" * 40),
+                argocd_application("guestbook", "OutOfSync", "Degraded", "a" * 40),
+                argocd_application("api", "Synced", "Healthy", "b" * 40),
                 {"urn": urn("fresh", APPLICATION_TYPE), "type": APPLICATION_TYPE, "outputs": {"metadata": {"name": "fresh"}}},
             ]
         },
@@ -286,10 +276,10 @@ def test_application_statuses_read_sync_health_and_revision():
 
 
 def test_secret_state_values_stay_masked():
-    app = application("guestbook", "Synced", "Healthy", "x")
+    app = argocd_application("guestbook", "Synced", "Healthy", "x")
     app["outputs"]["status"]["sync"]["revision"] = {SECRET_SIG: "1b47061264138c4ac30d75fd1eb44270", "plaintext": '"hunter2"'}
     (status,) = application_statuses(Deployment(version=3, deployment={"resources": [app]}))
-    assert status.revision == "[secret]"
+    assert status.revision == REDACTED
     assert "hunter2" not in str(DriftReport("dev", applications=[status]).to_dict())
 
 
@@ -306,7 +296,7 @@ def test_exit_codes():
 
 def test_an_out_of_sync_or_degraded_application_is_drift_and_a_progressing_or_unseen_one_is_not():
     def exit_code(sync, health):
-        (status,) = application_statuses(Deployment(3, {"resources": [application("a", sync, health, "x")]}))
+        (status,) = application_statuses(Deployment(3, {"resources": [argocd_application("a", sync, health, "x")]}))
         return DriftReport("dev", applications=[status]).exit_code
 
     assert exit_code("OutOfSync", "Healthy") == 2
@@ -352,35 +342,22 @@ def test_reconcile_does_not_apply_when_only_argo_cd_applications_drifted():
 # --- detect_drift against a fake stack --------------------------------------------------------
 
 
-class FakeStack:
-    def __init__(self, events, error=None, resources=(), refresh_error=None):
-        self.events, self.error, self.resources, self.refresh_error = events, error, list(resources), refresh_error
-        self.calls = []
-
-    def refresh(self, **kwargs):
-        self.calls.append("refresh")
-        if self.refresh_error:
-            raise self.refresh_error
-
-    def preview(self, on_event=None, expect_no_changes=None, **kwargs):
-        self.calls.append(("preview", expect_no_changes))
-        for event in self.events:
-            on_event(event)
-        if self.error:
-            raise self.error
-
-    def export_stack(self):
-        self.calls.append("export")
-        return Deployment(version=3, deployment={"resources": self.resources})
-
-
 def test_detect_drift_refreshes_then_previews_expecting_no_changes():
     events = [pre(step("web", OpType.UPDATE, detailed={"spec.replicas": DiffKind.UPDATE})), summary(update=1)]
-    stack = FakeStack(events, command_error(EXPECTED_CHANGES), [application("guestbook", "Synced", "Healthy", "c" * 40)])
+    stack = FakeStack(events, command_error(EXPECTED_CHANGES), resources=[argocd_application("guestbook")])
     report = detect_drift(stack, "dev")
-    assert stack.calls == ["refresh", ("preview", True), "export"]
+    assert stack.calls == ["refresh", "preview", "export"]
+    assert stack.previews[0]["expect_no_changes"] is True
     assert report.status == "drift"
     assert [a.name for a in report.applications] == ["guestbook"]
+
+
+def test_detect_drift_reports_a_preview_that_never_sent_its_summary_as_an_error():
+    # What the SDK raises when the CLI's event log ends without a summary event.
+    stack = FakeStack([pre(step("web", OpType.UPDATE))], RuntimeError("summary event never found"))
+    with pytest.raises(OpsError, match=r"^preview of stack 'dev' failed: summary event never found$"):
+        detect_drift(stack, "dev")
+    assert "export" not in stack.calls
 
 
 def test_detect_drift_reports_a_locked_stack_as_an_error():

@@ -9,7 +9,7 @@ import pytest
 from gitsource import Credentials, GitSourceError
 from gitsource.credentials import git_auth, http_extra_header_environment, merge_url_credentials, ssh_key_auth
 from gitsource.git_command import failure_reason
-from gitsource.redaction import redact, split_userinfo, strip_userinfo
+from gitsource.redaction import REDACTED, redact, split_userinfo, strip_userinfo
 
 TOKEN = "s3cr3t-token-value"
 
@@ -56,7 +56,7 @@ def test_redact_replaces_raw_percent_encoded_and_basic_header_forms():
     text = f"raw {secret} encoded p%40ss%20word%2F1 header {header}"
     redacted = redact(text, [secret, header])
     assert "p@ss" not in redacted and "p%40ss" not in redacted and header not in redacted
-    assert redacted.count("***") == 3
+    assert redacted.count(REDACTED) == 3
 
 
 def test_failure_reason_keeps_the_cause_on_one_line_without_secrets():
@@ -68,7 +68,8 @@ def test_failure_reason_keeps_the_cause_on_one_line_without_secrets():
     )
     reason = failure_reason(stderr, [TOKEN])
     assert (
-        reason == "remote: invalid credentials for ***; unable to access 'https://host/r/': The requested URL returned error: 403"
+        reason
+        == "remote: invalid credentials for REDACTED; unable to access 'https://host/r/': The requested URL returned error: 403"
     )
 
 
@@ -93,7 +94,7 @@ def test_credentials_repr_and_str_hide_every_secret():
         assert TOKEN not in str(shown)
         assert TOKEN not in repr([shown])
     assert "username='bob'" in repr(credentials)
-    assert "password='***'" in repr(credentials)
+    assert "password='REDACTED'" in repr(credentials)
 
 
 @pytest.mark.parametrize(

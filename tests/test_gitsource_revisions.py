@@ -3,7 +3,7 @@
 import pytest
 from gitrepos import git, repository_with_many_commits, standard_app_repository
 
-from gitsource import GitSourceError, RepositoryCache
+from gitsource import GitSourceError, RepositoryCache, RevisionNotFound
 from gitsource.mirror import revision_candidates
 
 
@@ -56,14 +56,11 @@ def test_fully_qualified_refs_resolve(source, mirror):
     assert mirror.resolve("refs/tags/v1.0.0") == commit_of(source, "v1.0.0")
 
 
-def test_unknown_revision_names_the_url_and_suggests_close_branch_and_tag_names(source, mirror):
-    with pytest.raises(GitSourceError) as raised:
+def test_unknown_revision_names_the_url_and_the_branches_and_tags_to_suggest(source, mirror):
+    with pytest.raises(RevisionNotFound) as raised:
         mirror.resolve("mian")
-    assert str(raised.value) == f"revision 'mian' not found in {source.url} (did you mean 'main'?)"
-    with pytest.raises(GitSourceError, match=r"did you mean 'v1\.0\.0'"):
-        mirror.resolve("v1.0")
-    with pytest.raises(GitSourceError, match=r"did you mean 'release-1\.0'"):
-        mirror.resolve("release-1.O")
+    assert str(raised.value) == f"revision 'mian' not found in {source.url}"
+    assert (raised.value.revision, sorted(raised.value.names)) == ("mian", ["main", "release-1.0", "v0.9.0", "v1.0.0"])
 
 
 @pytest.mark.parametrize(
@@ -73,12 +70,6 @@ def test_unknown_revision_names_the_url_and_suggests_close_branch_and_tag_names(
 def test_revisions_that_are_no_commit_are_not_found(mirror, revision):
     with pytest.raises(GitSourceError, match=r"not found in file://"):
         mirror.resolve(revision)
-
-
-def test_no_suggestion_when_nothing_is_close(mirror):
-    with pytest.raises(GitSourceError) as raised:
-        mirror.resolve("zzz-nothing-like-it")
-    assert "did you mean" not in str(raised.value)
 
 
 def test_a_tree_id_is_not_a_commit(source, mirror):

@@ -1,5 +1,6 @@
 """The Automation API wrapper: project and stack files, backend, passphrase, the CLI's errors."""
 
+import json
 import os
 import stat
 
@@ -9,19 +10,11 @@ from pulumi.automation.errors import create_command_error
 from typer.testing import CliRunner
 
 from ops import automation
-from ops.automation import (
-    OpsError,
-    backend_url,
-    check_passphrase,
-    ci_matrix,
-    command_error_summary,
-    project_root,
-    redact_url,
-    stack_file,
-    stack_names,
-    translate_error,
-)
+from ops.automation import backend_url, check_passphrase, command_error_summary, translate_error
+from ops.ci import ci_matrix
 from ops.cli import app
+from ops.errors import OpsError
+from ops.project import project_root, stack_file, stack_names
 
 runner = CliRunner()
 
@@ -94,7 +87,6 @@ def test_errors_name_a_backend_without_its_credentials():
     with pytest.raises(OpsError) as raised:
         check_passphrase("postgres://user:hunter2@db/state", None, {})
     assert "hunter2" not in str(raised.value)
-    assert redact_url("https://x-access-token:abc@github.com/acme/apps.git") == "https://github.com/acme/apps.git"
 
 
 def test_command_error_summary_picks_the_useful_line():
@@ -172,12 +164,17 @@ def test_a_missing_pulumi_cli_is_reported_by_open_stack(project, monkeypatch, tm
         automation.open_stack("dev", project)
 
 
-def test_the_ci_matrix_for_named_stacks(project, capsys):
+def test_the_ci_matrix_for_named_stacks(project):
     assert ci_matrix(project, only=["prd"]) == [{"stack": "prd", "cloud": "gcp", "region": "europe-west1"}]
     with pytest.raises(OpsError, match="local-tier stack"):
         ci_matrix(project, only=["local"])
-    assert automation.main(["matrix", "dev"]) == 0
-    assert capsys.readouterr().out == 'matrix=[{"stack": "dev", "cloud": "aws", "region": "eu-west-1"}]\n'
-    assert automation.main(["matrix", "qa"]) == 1
-    assert "unknown stack 'qa'" in capsys.readouterr().err
-    assert automation.main([]) == 1
+
+
+def test_the_matrix_command_prints_a_github_output_line(project):
+    result = runner.invoke(app, ["matrix", "dev"])
+    assert (result.exit_code, result.stdout) == (0, 'matrix=[{"stack": "dev", "cloud": "aws", "region": "eu-west-1"}]\n')
+    every = runner.invoke(app, ["matrix"])
+    assert [row["stack"] for row in json.loads(every.stdout.removeprefix("matrix="))] == ["dev", "prd"]
+    unknown = runner.invoke(app, ["matrix", "qa"])
+    assert unknown.exit_code == 1 and unknown.stdout == ""
+    assert "error: unknown stack 'qa': no stacks/Pulumi.qa.yaml" in unknown.stderr

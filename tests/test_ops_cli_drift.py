@@ -6,7 +6,6 @@ import json
 import pytest
 from pulumi.automation import (
     CommandResult,
-    Deployment,
     DiffKind,
     EngineEvent,
     OpType,
@@ -14,15 +13,13 @@ from pulumi.automation import (
     ResourcePreEvent,
     StepEventMetadata,
     SummaryEvent,
-    UpdateSummary,
-    UpResult,
 )
 from pulumi.automation.errors import create_command_error
 from typer.testing import CliRunner
 
 from ops import automation
 from ops.cli import app
-from ops.drift import APPLICATION_TYPE
+from tests.fake_stack import FakeStack, argocd_application, open_as_every_stack
 
 runner = CliRunner()
 
@@ -67,77 +64,27 @@ def update_event(name, *paths, sequence=1):
 SUMMARY = EngineEvent(sequence=99, timestamp=0, summary_event=SummaryEvent(False, 1, {"update": 1, "same": 3}, {}))
 
 
-class FakeStack:
-    """Replays a preview: engine events, then the error `expect_no_changes` makes the CLI return."""
-
-    def __init__(self, events=(), preview_error=None, refresh_error=None, up_error=None, sync="Synced"):
-        self.events, self.preview_error = list(events), preview_error
-        self.refresh_error, self.up_error, self.sync = refresh_error, up_error, sync
-        self.calls = []
-
-    def refresh(self, **kwargs):
-        self.calls.append("refresh")
-        if self.refresh_error:
-            raise self.refresh_error
-
-    def preview(self, on_event=None, expect_no_changes=None, **kwargs):
-        self.calls.append("preview")
-        assert expect_no_changes is True
-        for event in self.events:
-            on_event(event)
-        if self.preview_error:
-            raise self.preview_error
-
-    def export_stack(self):
-        self.calls.append("export")
-        application = {
-            "urn": f"urn:pulumi:dev::gitops::{APPLICATION_TYPE}::guestbook",
-            "type": APPLICATION_TYPE,
-            "outputs": {
-                "metadata": {"name": "guestbook", "namespace": "argocd"},
-                "status": {"sync": {"status": self.sync, "revision": "c" * 40}, "health": {"status": "Healthy"}},
-            },
-        }
-        return Deployment(version=3, deployment={"resources": [application]})
-
-    def up(self, **kwargs):
-        self.calls.append("up")
-        if self.up_error:
-            raise self.up_error
-        summary = UpdateSummary(
-            kind="update",
-            start_time=None,
-            message="",
-            environment={},
-            config={},
-            result="succeeded",
-            resource_changes={"update": 1, "same": 3},
-        )
-        return UpResult(stdout="", stderr="", summary=summary, outputs={})
+def dev_stack(events=(), preview_error=None, sync="Synced", **failures):
+    """The dev stack: a preview replaying `events` then failing with `preview_error`, and a state
+    whose guestbook Application is `sync` and Healthy."""
+    return FakeStack(events, preview_error, resources=[argocd_application("guestbook", sync)], **failures)
 
 
 @pytest.fixture
 def stack(monkeypatch):
     """Install a fake stack for the next command; returns a setter."""
-    installed = {}
-
-    def install(fake):
-        installed["stack"] = fake
-        monkeypatch.setattr(automation, "open_stack", lambda name, root, create=False: fake)
-        return fake
-
-    return install
+    return lambda fake: open_as_every_stack(monkeypatch, fake)
 
 
 def drifted():
-    return FakeStack([update_event("web", "spec.replicas", "status.readyReplicas"), SUMMARY], failure(EXPECTED_CHANGES))
+    return dev_stack([update_event("web", "spec.replicas", "status.readyReplicas"), SUMMARY], failure(EXPECTED_CHANGES))
 
 
 # --- drift ------------------------------------------------------------------------------------
 
 
 def test_no_drift_exits_0(project, stack):
-    fake = stack(FakeStack([SUMMARY]))
+    fake = stack(dev_stack([SUMMARY]))
     result = runner.invoke(app, ["drift", "--stack", "dev"])
     assert result.exit_code == 0, result.output
     assert "No drift in stack dev" in result.stdout
@@ -179,19 +126,19 @@ def test_the_table_shows_the_drifted_resource(project, stack):
 
 
 def test_noise_only_changes_are_no_drift(project, stack):
-    stack(FakeStack([update_event("web", "metadata.resourceVersion", "status"), SUMMARY], failure(EXPECTED_CHANGES)))
+    stack(dev_stack([update_event("web", "metadata.resourceVersion", "status"), SUMMARY], failure(EXPECTED_CHANGES)))
     assert runner.invoke(app, ["drift", "--stack", "dev"]).exit_code == 0
 
 
 def test_an_out_of_sync_application_is_drift(project, stack):
-    stack(FakeStack([SUMMARY], sync="OutOfSync"))
+    stack(dev_stack([SUMMARY], sync="OutOfSync"))
     result = runner.invoke(app, ["drift", "--stack", "dev", "--json"])
     assert result.exit_code == 2
     assert json.loads(result.stdout)["applications"][0]["drift"] is True
 
 
 def test_a_locked_stack_is_an_error_not_drift(project, stack, tmp_path):
-    stack(FakeStack(refresh_error=failure("error: the stack is currently locked by 1 lock(s)")))
+    stack(dev_stack(refresh_error=failure("error: the stack is currently locked by 1 lock(s)")))
     summary = tmp_path / "summary.md"
     result = runner.invoke(app, ["drift", "--stack", "dev", "--markdown", str(summary)])
     assert result.exit_code == 1
@@ -200,7 +147,7 @@ def test_a_locked_stack_is_an_error_not_drift(project, stack, tmp_path):
 
 
 def test_an_unreachable_cluster_is_an_error(project, stack):
-    stack(FakeStack(preview_error=failure("error: configured Kubernetes cluster is unreachable: dial tcp 10.0.0.1:443")))
+    stack(dev_stack(preview_error=failure("error: configured Kubernetes cluster is unreachable: dial tcp 10.0.0.1:443")))
     result = runner.invoke(app, ["drift", "--stack", "dev", "--json"])
     assert result.exit_code == 1
     document = json.loads(result.stdout)
@@ -209,14 +156,14 @@ def test_an_unreachable_cluster_is_an_error(project, stack):
 
 
 def test_a_preview_that_fails_for_another_reason_is_an_error(project, stack):
-    stack(FakeStack([update_event("web", "spec.replicas")], failure("error: an unhandled error occurred: boom")))
+    stack(dev_stack([update_event("web", "spec.replicas")], failure("error: an unhandled error occurred: boom")))
     result = runner.invoke(app, ["drift", "--stack", "dev"])
     assert result.exit_code == 1
     assert "an unhandled error occurred: boom" in result.stderr
 
 
 def test_an_unknown_stack_is_an_error(project, stack):
-    stack(FakeStack([SUMMARY]))
+    stack(dev_stack([SUMMARY]))
     result = runner.invoke(app, ["drift", "--stack", "qa"])
     assert result.exit_code == 1
     assert "unknown stack 'qa'" in result.stderr
@@ -235,7 +182,7 @@ def test_a_stack_missing_from_the_backend_is_an_error(project, monkeypatch):
 
 def test_bad_settings_are_an_error(project, stack):
     (project / "stacks" / "Pulumi.dev.yaml").write_text("config:\n  gitops:drift:\n    reconcile: sometimes\n")
-    fake = stack(FakeStack([SUMMARY]))
+    fake = stack(dev_stack([SUMMARY]))
     result = runner.invoke(app, ["drift", "--stack", "dev"])
     assert result.exit_code == 1
     assert "stacks/Pulumi.dev.yaml: gitops:drift.reconcile:" in result.stderr
@@ -267,14 +214,14 @@ def test_reconcile_applies_under_auto(project, stack):
 
 
 def test_reconcile_without_drift_does_nothing(project, stack):
-    fake = stack(FakeStack([SUMMARY]))
+    fake = stack(dev_stack([SUMMARY]))
     result = runner.invoke(app, ["reconcile", "--stack", "dev"])
     assert result.exit_code == 0
     assert "up" not in fake.calls
 
 
 def test_reconcile_leaves_out_of_sync_applications_to_argo_cd(project, stack):
-    fake = stack(FakeStack([SUMMARY], sync="OutOfSync"))
+    fake = stack(dev_stack([SUMMARY], sync="OutOfSync"))
     result = runner.invoke(app, ["reconcile", "--stack", "dev"])
     assert result.exit_code == 2
     assert "up" not in fake.calls
@@ -311,14 +258,25 @@ def test_reconcile_under_report_never_applies(project, stack, tmp_path):
 
 
 def test_reconcile_reports_a_failed_up_as_an_error(project, stack):
-    stack(FakeStack(drifted().events, failure(EXPECTED_CHANGES), up_error=failure("error: update failed\nerror: 1 error")))
+    stack(dev_stack(drifted().events, failure(EXPECTED_CHANGES), up_error=failure("error: update failed\nerror: 1 error")))
     result = runner.invoke(app, ["reconcile", "--stack", "dev"])
     assert result.exit_code == 1
     assert "pulumi failed on stack 'dev': 1 error" in result.stderr
 
 
 def test_reconcile_stops_on_a_drift_error(project, stack):
-    fake = stack(FakeStack(refresh_error=failure("error: the stack is currently locked by 1 lock(s)")))
+    fake = stack(dev_stack(refresh_error=failure("error: the stack is currently locked by 1 lock(s)")))
     result = runner.invoke(app, ["reconcile", "--stack", "dev", "--yes"])
     assert result.exit_code == 1
     assert "up" not in fake.calls
+
+
+@pytest.mark.parametrize("command", [["drift", "--stack", "dev"], ["reconcile", "--stack", "dev"]])
+def test_every_problem_of_a_bad_stack_file_is_its_own_error_line(project, command):
+    (project / "stacks" / "Pulumi.dev.yaml").write_text(
+        "config:\n  gitops:argocd:\n    ha: 'yes'\n  gitops:dashboard:\n    hots: argocd.example.com\n"
+    )
+    result = runner.invoke(app, command)
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2 and all(line.startswith("error: stacks/Pulumi.dev.yaml: gitops:") for line in lines), lines

@@ -3,17 +3,15 @@ repository behind a file:// URL, the real settings loader; only the Automation A
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import git
 import pytest
-from pulumi.automation import Deployment, OutputValue
 from typer.testing import CliRunner
 
-from ops import automation
 from ops.cli import app
-from ops.drift import APPLICATION_TYPE
+from tests.fake_stack import FakeStack, argocd_application, open_as_every_stack
+from tests.gitrepos import SourceRepository, commit_checkout
 
 runner = CliRunner()
 
@@ -68,25 +66,13 @@ config:
 """
 
 
-def git_run(*args, cwd):
-    subprocess.run(["git", "-c", "commit.gpgsign=false", *args], cwd=cwd, check=True, capture_output=True)
-
-
 @pytest.fixture
 def apps_repository(tmp_path):
     """A bare app repository served over file:// with two commits on main."""
-    work = tmp_path / "apps-work"
-    (work / "apps" / "guestbook").mkdir(parents=True)
-    git_run("init", "--quiet", "--initial-branch=main", cwd=work)
-    commits = []
-    for version in ("1", "2"):
-        (work / "apps" / "guestbook" / "version").write_text(version)
-        git_run("add", ".", cwd=work)
-        git_run("-c", "user.name=T", "-c", "user.email=t@example.com", "commit", "--quiet", "-m", version, cwd=work)
-        commits.append(git.Repo(work).head.commit.hexsha)
-    bare = tmp_path / "apps.git"
-    git_run("clone", "--bare", "--quiet", str(work), str(bare), cwd=tmp_path)
-    return bare.as_uri(), commits
+    repository = SourceRepository(tmp_path / "apps")
+    commits = [repository.commit({"apps/guestbook/version": version}, version) for version in ("1", "2")]
+    repository.push()
+    return repository.url, commits
 
 
 @pytest.fixture
@@ -97,44 +83,11 @@ def project(tmp_path, monkeypatch, apps_repository):
     (root / "Pulumi.yaml").write_text("name: gitops\nruntime: python\nstackConfigDir: stacks\n")
     for name, text in {"dev": DEV, "stg": STG, "prd": PRD}.items():
         (root / "stacks" / f"Pulumi.{name}.yaml").write_text(text.format(url=url))
-    repo = git.Repo.init(root, initial_branch="main")
-    with repo.config_writer() as config:
-        config.set_value("user", "name", "Promoter").set_value("user", "email", "promoter@example.com")
-        config.set_value("commit", "gpgsign", "false")
-    repo.index.add(["Pulumi.yaml", "stacks/Pulumi.dev.yaml", "stacks/Pulumi.stg.yaml", "stacks/Pulumi.prd.yaml"])
-    repo.index.commit("initial")
+    commit_checkout(root)
+    repo = git.Repo(root)
     monkeypatch.chdir(root)
     monkeypatch.setenv("GITOPS_GIT_CACHE", str(tmp_path / "git-cache"))
     return repo
-
-
-class FakeStack:
-    """Stands in for pulumi.automation.Stack: outputs, refresh and a state export."""
-
-    def __init__(self, applications, statuses):
-        self.applications, self.statuses, self.calls = applications, statuses, []
-
-    def refresh(self, **kwargs):
-        self.calls.append("refresh")
-
-    def outputs(self):
-        self.calls.append("outputs")
-        return {"applications": OutputValue(self.applications, secret=False)}
-
-    def export_stack(self):
-        self.calls.append("export")
-        resources = [
-            {
-                "urn": f"urn:pulumi:dev::gitops::{APPLICATION_TYPE}::{name}",
-                "type": APPLICATION_TYPE,
-                "outputs": {
-                    "metadata": {"name": name, "namespace": "argocd"},
-                    "status": {"sync": {"status": sync, "revision": "x"}, "health": {"status": health}},
-                },
-            }
-            for name, (sync, health) in self.statuses.items()
-        ]
-        return Deployment(version=3, deployment={"resources": resources})
 
 
 @pytest.fixture
@@ -142,7 +95,7 @@ def source(monkeypatch, apps_repository):
     """The dev stack as the Automation API would return it: guestbook at the second commit."""
     url, commits = apps_repository
     fake = FakeStack(
-        {
+        applications={
             "guestbook": {
                 "requested": "main",
                 "commit": commits[1],
@@ -150,17 +103,9 @@ def source(monkeypatch, apps_repository):
                 "configPath": ["gitops:applications", "guestbook", "revision"],
             }
         },
-        {"guestbook": ("Synced", "Healthy")},
+        resources=[argocd_application("guestbook", "Synced", "Healthy")],
     )
-    opened = []
-
-    def open_stack(name, root, create=False):
-        opened.append(name)
-        return fake
-
-    monkeypatch.setattr(automation, "open_stack", open_stack)
-    fake.opened = opened
-    return fake
+    return open_as_every_stack(monkeypatch, fake)
 
 
 def stg_file(repo):
@@ -264,7 +209,7 @@ def test_a_commit_missing_from_the_repository_is_refused(project, source):
 
 
 def test_an_unhealthy_source_is_refused_unless_forced(project, source, apps_repository):
-    source.statuses["guestbook"] = ("OutOfSync", "Progressing")
+    source.resources = [argocd_application("guestbook", "OutOfSync", "Progressing")]
     before = stg_file(project).read_text()
     result = runner.invoke(app, ["promote", "dev", "stg"])
     assert result.exit_code == 1

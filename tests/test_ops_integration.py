@@ -8,7 +8,6 @@ into the next stack's file. Skipped when the CLI is not installed.
 
 import json
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from typer.testing import CliRunner
 
 from ops import automation
 from ops.cli import app
+from tests.gitrepos import SourceRepository, commit_checkout
 
 pytestmark = pytest.mark.skipif(
     shutil.which("pulumi") is None,
@@ -70,21 +70,12 @@ config:
 """
 
 
-def git_run(*args, cwd):
-    subprocess.run(["git", "-c", "commit.gpgsign=false", *args], cwd=cwd, check=True, capture_output=True)
-
-
 @pytest.fixture
 def project(tmp_path, monkeypatch):
-    apps = tmp_path / "apps-work"
-    (apps / "apps" / "guestbook").mkdir(parents=True)
-    (apps / "apps" / "guestbook" / "kustomization.yaml").write_text("resources: []\n")
-    git_run("init", "--quiet", "--initial-branch=main", cwd=apps)
-    git_run("add", ".", cwd=apps)
-    git_run("-c", "user.name=T", "-c", "user.email=t@example.com", "commit", "--quiet", "-m", "app", cwd=apps)
-    commit = git.Repo(apps).head.commit.hexsha
-    git_run("clone", "--bare", "--quiet", str(apps), str(tmp_path / "apps.git"), cwd=tmp_path)
-    url = (tmp_path / "apps.git").as_uri()
+    apps = SourceRepository(tmp_path / "apps")
+    commit = apps.commit({"apps/guestbook/kustomization.yaml": "resources: []\n"}, "app")
+    apps.push()
+    url = apps.url
 
     root = tmp_path / "project"
     (root / "stacks").mkdir(parents=True)
@@ -111,13 +102,8 @@ def project(tmp_path, monkeypatch):
     stack.up(color="never")
 
     # `stack init` wrote the encryption salt into the stack file: commit everything now.
-    repo = git.Repo.init(root, initial_branch="main")
-    with repo.config_writer() as config:
-        config.set_value("user", "name", "Integration").set_value("user", "email", "it@example.com")
-        config.set_value("commit", "gpgsign", "false")
-    repo.git.add("--all")
-    repo.index.commit("project")
-    return root, repo, commit
+    commit_checkout(root, "project")
+    return root, git.Repo(root), commit
 
 
 def drift(*args):

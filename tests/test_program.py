@@ -1,5 +1,6 @@
 """The whole program, run under mocks for every stack file, and its offline render."""
 
+import functools
 import json
 import subprocess
 import sys
@@ -7,18 +8,27 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
+from gitsource.redaction import REDACTED
 from ops.cli import app
-from ops.program import PROJECT_DIR, run_program
-from ops.render import REDACTED, kubernetes_objects, render
+from ops.program import PROJECT_DIR, ProgramRun, run_program
+from ops.render import kubernetes_objects, render
 from ops.validate import validate_directory, validate_object
 from settings import SettingsError
+from tests.registered import one
+
+
+@functools.cache
+def program_run(stack: str) -> ProgramRun:
+    """One run of each example stack, shared by the tests that only read it."""
+    return run_program(stack)
+
 
 STACKS = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in (PROJECT_DIR / "stacks").glob("Pulumi.*.yaml"))
 
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_each_stack_runs_and_every_object_is_valid(stack):
-    run = run_program(stack)
+    run = program_run(stack)
     objects = kubernetes_objects(run)
     assert objects
     problems = [str(p) for _, obj in objects for p in validate_object(obj)]
@@ -28,22 +38,37 @@ def test_each_stack_runs_and_every_object_is_valid(stack):
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_one_kubernetes_provider_serves_every_kubernetes_resource(stack):
-    run = run_program(stack)
-    providers = [r for r in run.registrations if r.type == "pulumi:providers:kubernetes"]
-    assert len(providers) == 1
+    run = program_run(stack)
+    provider = one(run, "pulumi:providers:kubernetes")
     users = {r.provider.rsplit("::", 1)[0] for r in run.registrations if r.type.startswith("kubernetes:")}
-    assert users == {providers[0].urn}
+    assert users == {provider.urn}
+    # A changed argocd-cm or argocd-secret is updated in place: a replacement would be refused on a
+    # protected stack, and would drop the keys Argo CD writes into argocd-secret.
+    assert (provider.inputs["enableConfigMapMutable"], provider.inputs["enableSecretMutable"]) == ("true", "true")
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_pulumi_takes_back_the_fields_it_declares_on_every_object_the_chart_included(stack):
+    run = program_run(stack)
+    objects = [obj for _, obj in kubernetes_objects(run)] + [child.state for child in run.children.values()]
+    assert objects and run.children  # the chart's objects, as the mocked chart makes them
+    unowned = [
+        obj["metadata"]["name"]
+        for obj in objects
+        if obj["metadata"].get("annotations", {}).get("pulumi.com/patchForce") != "true"
+    ]
+    assert unowned == []
 
 
 def test_eks_stack_looks_up_its_cluster_and_authenticates_with_aws_eks_get_token():
-    run = run_program("dev")
+    run = program_run("dev")
     assert [args["name"] for token, args in run.invokes if token == "aws:eks/getCluster:getCluster"] == ["platform-dev"]
-    kubeconfig = json.loads(next(r for r in run.registrations if r.type == "pulumi:providers:kubernetes").inputs["kubeconfig"])
+    kubeconfig = json.loads(one(run, "pulumi:providers:kubernetes").inputs["kubeconfig"])
     user = kubeconfig["users"][0]["user"]["exec"]
     assert user["command"] == "aws"
     assert user["args"][:4] == ["eks", "get-token", "--cluster-name", "platform-dev"]
     assert "--role-arn" in user["args"] and "token" not in kubeconfig["users"][0]["user"]
-    aws = next(r for r in run.registrations if r.type == "pulumi:providers:aws")
+    aws = one(run, "pulumi:providers:aws")
     assert aws.inputs["region"] == "eu-west-1"
     # The role the token assumes is the account of the cluster lookup, the certificate and DNS too.
     role = user["args"][user["args"].index("--role-arn") + 1]
@@ -52,24 +77,24 @@ def test_eks_stack_looks_up_its_cluster_and_authenticates_with_aws_eks_get_token
 
 def test_production_protects_every_resource_and_development_none():
     # A refused `pulumi destroy` must not delete the unprotected part on its way to the protected one.
-    production = [r for r in run_program("prd").registrations if r.type != "pulumi:providers:kubernetes"]
+    production = [r for r in program_run("prd").registrations if r.type != "pulumi:providers:kubernetes"]
     unprotected = [r.name for r in production if not r.protect and not r.type.startswith("pulumi:providers:")]
     assert unprotected == []
-    assert not [r.name for r in run_program("dev").registrations if r.protect]
+    assert not [r.name for r in program_run("dev").registrations if r.protect]
 
 
 def test_gke_stack_uses_the_gke_auth_plugin():
-    run = run_program("prd")
+    run = program_run("prd")
     assert [args["name"] for token, args in run.invokes if token == "gcp:container/getCluster:getCluster"] == ["platform-prd"]
-    kubeconfig = json.loads(next(r for r in run.registrations if r.type == "pulumi:providers:kubernetes").inputs["kubeconfig"])
+    kubeconfig = json.loads(one(run, "pulumi:providers:kubernetes").inputs["kubeconfig"])
     assert kubeconfig["users"][0]["user"]["exec"]["command"] == "gke-gcloud-auth-plugin"
     assert kubeconfig["clusters"][0]["cluster"]["server"] == "https://203.0.113.10"
 
 
 def test_kubeconfig_stack_uses_its_context_and_no_cloud():
-    run = run_program("local")
+    run = program_run("local")
     assert run.invokes == []
-    provider = next(r for r in run.registrations if r.type == "pulumi:providers:kubernetes")
+    provider = one(run, "pulumi:providers:kubernetes")
     assert provider.inputs["context"] == "kind-gitops"
 
 
@@ -95,7 +120,8 @@ def test_bad_settings_stop_the_program_before_any_resource(tmp_path):
 
 
 def test_render_writes_objects_charts_and_resources_and_redacts_secrets(tmp_path):
-    rendered = render(run_program("dev"), tmp_path)
+    run = program_run("dev")
+    rendered = render(run, tmp_path)
     files = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
     assert "dev/charts/argocd-chart.yaml" in files and "dev/resources.json" in files
     assert "dev/namespace-argocd.yaml" in files and "dev/secret-argocd-argocd-redis.yaml" in files
@@ -103,10 +129,15 @@ def test_render_writes_objects_charts_and_resources_and_redacts_secrets(tmp_path
     assert f"auth: {REDACTED}" in redis and "rendered-" not in redis
     outputs = json.loads((tmp_path / "dev/outputs.json").read_text())
     assert outputs["adminPassword"] == REDACTED
+    # The address the chart's Ingress got from the mocked load balancer controller, as the DNS record names it.
+    record = one(run, "aws:route53/record:Record", "dashboard-address-record")
+    assert outputs["loadBalancerAddress"] == record.inputs["aliases"][0]["name"]
+    assert outputs["loadBalancerAddress"].endswith(".elb.amazonaws.com")
     resources = json.loads((tmp_path / "dev/resources.json").read_text())
     secret = next(r for r in resources if r["name"] == "argocd-redis-secret")
     assert secret["secretInputs"] == ["stringData"] and secret["parent"].endswith("gitops:argocd:ArgoCD::argocd")
-    assert validate_directory(rendered.directory) == (len(rendered.objects), [])
+    chart_objects = sum(len(rendering.objects) for rendering in rendered.chart_renderings)
+    assert validate_directory(rendered.directory) == (len(rendered.objects) + chart_objects, [])
 
 
 def test_rendering_twice_is_byte_identical(tmp_path):

