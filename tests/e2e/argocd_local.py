@@ -194,10 +194,16 @@ def _common_environment(directory: Path, bin_dir: Path, plane: ControlPlane) -> 
 
 
 def _redis_command(directory: Path, port: int, password: str) -> list[str]:
+    """redis-server with its settings in a file only this user reads: the password the chart
+    generated stays out of the process list."""
     (directory / "redis").mkdir(exist_ok=True)
-    command = ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--dir", str(directory / "redis")]
-    command += ["--save", "", "--appendonly", "no"]
-    return command + (["--requirepass", password] if password else [])
+    config = directory / "redis" / "redis.conf"
+    config.touch(mode=0o600)
+    lines = ["bind 127.0.0.1", f"port {port}", f'dir "{directory / "redis"}"', 'save ""', "appendonly no"]
+    if password:
+        lines.append(f'requirepass "{password}"')
+    config.write_text("\n".join(lines) + "\n")
+    return ["redis-server", str(config)]
 
 
 def _start(argocd: ArgoCD, name: str, command: list[str], environment) -> None:
