@@ -6,6 +6,7 @@ Set GITOPS_RECORD_FIXTURES=tests/fixtures/argocd to write the Application states
 (from `pulumi stack export`, as ops reads them) into the unit suite's fixtures.
 """
 
+import base64
 import json
 import os
 import re
@@ -406,3 +407,22 @@ def test_deleting_an_application_removes_its_objects_only_with_the_cascade_final
     kept = control_plane.core().read_namespaced_config_map("hello-greeting", "hello")
     assert kept.metadata.annotations[TRACKING].startswith("hello:")
     project.preview(STACK, "--expect-no-changes")
+
+
+def test_no_token_or_password_in_any_output_or_in_argo_cds_logs(project, control_plane, live):
+    """Every token of this file and the Redis password the chart generated: neither the commands
+    run here nor Argo CD's processes (which read them from the cluster) ever show one."""
+    redis = control_plane.core().read_namespaced_secret("argocd-redis", ARGOCD)
+    canaries = {
+        "the apps repository's token": REPOSITORY_TOKEN,
+        "the private repositories' token": PRIVATE_TOKEN,
+        "the wrong token": WRONG_TOKEN,
+        "the Redis password": base64.b64decode(redis.data["auth"]).decode(),
+    }
+    logs = {name: live.argocd.log(name) for name in live.argocd.processes}
+    assert "--password ******" in logs["argocd-repo-server"]  # it did log the commands it ran
+    for what, canary in canaries.items():
+        for result in project.transcript:
+            assert canary not in result.output, f"{what} in the output of {' '.join(result.args)}"
+        for name, text in logs.items():
+            assert canary not in text, f"{what} in the log of {name}"
