@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import shutil
+import ssl
 import subprocess
 import threading
 from dataclasses import dataclass, field
@@ -32,13 +33,15 @@ class TokenServer:
     root: Path
     username: str
     token: str
+    tls: tuple[Path, Path] | None = None
+    """A certificate and its key: serve https instead of http."""
     requests: list[Request] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
 
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{'https' if self.tls else 'http'}://{host}:{port}"
 
     def git_url(self, name: str) -> str:
         return f"{self.url}/git/{name}"
@@ -52,6 +55,10 @@ class TokenServer:
         (self.root / "charts").mkdir(parents=True, exist_ok=True)
         handler = type("Handler", (_Handler,), {"owner": self})
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        if self.tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*self.tls)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         threading.Thread(target=self._server.serve_forever, name="token-server", daemon=True).start()
         return self
 
@@ -76,9 +83,12 @@ class TokenServer:
         subprocess.run(["git", "clone", "--quiet", "--bare", str(work), str(target)], check=True)
 
     def publish_chart(self, chart: Path, helm: Path) -> None:
-        """Package the chart folder into the chart repository and rebuild its index."""
+        """Package the chart folder (or copy the packaged .tgz) into the chart repository and rebuild its index."""
         charts = self.root / "charts"
-        subprocess.run([str(helm), "package", str(chart), "--destination", str(charts)], check=True, capture_output=True)
+        if chart.is_file():
+            shutil.copy2(chart, charts)
+        else:
+            subprocess.run([str(helm), "package", str(chart), "--destination", str(charts)], check=True, capture_output=True)
         subprocess.run([str(helm), "repo", "index", str(charts), "--url", self.charts_url], check=True, capture_output=True)
 
 
