@@ -124,9 +124,17 @@ def chart_source(chart: ChartSettings) -> dict[str, Any]:
     """helm.v4.Chart's arguments for a chart from a local path, an OCI registry or a Helm repository."""
     if chart.path:
         return {"chart": chart.path}
+    credentials = {}
+    if chart.username and chart.password:
+        credentials = {"username": chart.username, "password": pulumi.Output.secret(chart.password.get_secret_value())}
     if chart.source.startswith("oci://"):
-        return {"chart": f"{chart.source.rstrip('/')}/{chart.name}", "version": chart.version}
-    return {"chart": chart.name, "version": chart.version, "repository_opts": k8s.helm.v4.RepositoryOptsArgs(repo=chart.source)}
+        oci = {"chart": f"{chart.source.rstrip('/')}/{chart.name}", "version": chart.version}
+        return {**oci, "repository_opts": k8s.helm.v4.RepositoryOptsArgs(**credentials)} if credentials else oci
+    return {
+        "chart": chart.name,
+        "version": chart.version,
+        "repository_opts": k8s.helm.v4.RepositoryOptsArgs(repo=chart.source, **credentials),
+    }
 
 
 def secret_leaves(value: Any) -> Any:

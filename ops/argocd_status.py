@@ -1,5 +1,6 @@
 """What Argo CD reports about each Application, read from a refreshed Pulumi state: sync status,
-health and the revision it deployed."""
+health, the revision it deployed, and its own words on what is wrong (error conditions, resources
+out of sync)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from gitsource.redaction import REDACTED
 APPLICATION_TYPE = "kubernetes:argoproj.io/v1alpha1:Application"
 _SECRET_SIGNATURE = "4dabf18193072939515e22adb298388d"
 """How a secret value is marked in an exported state."""
+UNHEALTHY = frozenset({"Degraded", "Missing"})
+"""Argo CD's health of an application whose resources do not run as git declares them."""
 
 
 @dataclass(frozen=True)
@@ -24,10 +27,26 @@ class ApplicationStatus:
     health: str
     revision: str
     urn: str = ""
+    errors: tuple[str, ...] = ()
+    """Argo CD's error conditions, `Type: message`: ComparisonError (it could not read or render the
+    source), SyncError (an automated sync failed), InvalidSpecError, ..."""
+    details: tuple[str, ...] = ()
+    """The resources Argo CD finds out of sync."""
 
     @property
     def out_of_sync(self) -> bool:
         return self.sync == "OutOfSync"
+
+    @property
+    def drifted(self) -> bool:
+        """Argo CD says the application does not run what git holds: out of sync, degraded or
+        missing, or in error. An application Argo CD has not looked at yet (no status) is not."""
+        return self.out_of_sync or self.health in UNHEALTHY or bool(self.errors)
+
+    @property
+    def message(self) -> str:
+        """Argo CD's own words on what is wrong, "" when nothing is."""
+        return "; ".join((*self.errors, *self.details))
 
     @property
     def ready(self) -> bool:
@@ -41,7 +60,8 @@ class ApplicationStatus:
             "sync": self.sync,
             "health": self.health,
             "revision": self.revision,
-            "drift": self.out_of_sync,
+            "drift": self.drifted,
+            "message": self.message,
         }
 
 
@@ -81,9 +101,37 @@ def application_statuses(deployment: Deployment) -> list[ApplicationStatus]:
                 health=str(_get(outputs, "status", "health", "status") or "Unknown"),
                 revision=str(revision or ""),
                 urn=resource.get("urn", ""),
+                errors=error_conditions(_get(outputs, "status")),
+                details=out_of_sync_resources(_get(outputs, "status")),
             )
         )
     return sorted(found, key=lambda a: (a.namespace, a.name))
+
+
+def _items(value: Any) -> list[Mapping[str, Any]]:
+    value = _plain(value)
+    return [item for item in value if isinstance(item, Mapping)] if isinstance(value, list) else []
+
+
+def error_conditions(status: Any) -> tuple[str, ...]:
+    """The error conditions of an Application's status (Argo CD names their types `...Error`)."""
+    return tuple(
+        f"{_get(c, 'type')}: {_get(c, 'message') or ''}".rstrip(": ")
+        for c in _items(_get(status, "conditions"))
+        if str(_get(c, "type") or "").endswith("Error")
+    )
+
+
+def out_of_sync_resources(status: Any) -> tuple[str, ...]:
+    """Each resource of an Application's status that Argo CD finds out of sync: `Kind namespace/name`.
+    (Its health is not there: the controller keeps resource health in its cache unless
+    `controller.resource.health.persist` is true; the chart does not set it, and it is off by default.)"""
+    found = []
+    for item in _items(_get(status, "resources")):
+        if _get(item, "status") == "OutOfSync":
+            where = "/".join(str(part) for part in (_get(item, "namespace"), _get(item, "name")) if part)
+            found.append(f"{_get(item, 'kind')} {where}: OutOfSync")
+    return tuple(found)
 
 
 def urn_name(urn: str) -> str:

@@ -1,4 +1,4 @@
-"""What a drift check found: the resources that differ and the Argo CD applications out of sync,
+"""What a drift check found: the resources that differ and the Argo CD applications that drifted,
 and the exit code that says so (0 clean, 2 drift, 1 error)."""
 
 from __future__ import annotations
@@ -45,8 +45,8 @@ class DriftReport:
 
     @property
     def has_drift(self) -> bool:
-        """Pulumi sees a difference, or Argo CD says an application no longer matches git."""
-        return self.error is None and (bool(self.resources) or any(a.out_of_sync for a in self.applications))
+        """Pulumi sees a difference, or Argo CD says an application does not run what git holds."""
+        return self.error is None and (bool(self.resources) or any(a.drifted for a in self.applications))
 
     @property
     def status(self) -> str:

@@ -27,7 +27,7 @@ class ReconcileAction(StrEnum):
     REPORT_ONLY = "report-only"
     """Policy `report`: never applies."""
     ARGO_ONLY = "argo-only"
-    """Only Argo CD applications are out of sync, which `pulumi up` cannot change."""
+    """Only Argo CD applications drifted (out of sync, unhealthy or in error), which `pulumi up` cannot change."""
 
 
 def decide_reconcile(policy: str, has_drift: bool, yes: bool, resources_drifted: bool = True) -> ReconcileAction:
@@ -54,7 +54,7 @@ _EXPLAIN = {
     ReconcileAction.NOTHING: "no drift: nothing to reconcile",
     ReconcileAction.NEEDS_CONFIRMATION: "policy `confirm`: rerun with --yes to apply",
     ReconcileAction.REPORT_ONLY: "policy `report`: reconcile never applies on this stack",
-    ReconcileAction.ARGO_ONLY: "only Argo CD applications are out of sync: sync them in Argo CD, `pulumi up` cannot",
+    ReconcileAction.ARGO_ONLY: "only Argo CD applications drifted: sync them in Argo CD or fix them in git, `pulumi up` cannot",
 }
 
 

@@ -106,7 +106,9 @@ def chart_document(registration: Registration) -> dict[str, Any]:
         "release": inputs.get("name", registration.name),
         "namespace": inputs.get("namespace"),
         "chart": inputs.get("chart"),
-        "repository": (inputs.get("repositoryOpts") or {}).get("repo"),
+        # The repository URL never holds credentials (settings refuse them), though the SDK marks
+        # the whole repositoryOpts block secret when a password is in it.
+        "repository": (registration.inputs.get("repositoryOpts") or {}).get("repo"),
         "version": inputs.get("version"),
         "values": inputs.get("values") or {},
     }

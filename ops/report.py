@@ -54,10 +54,10 @@ def drift_headline(report: DriftReport) -> str:
         return f"Drift check failed for stack {report.stack}: {report.error}"
     if report.status == "clean":
         return f"No drift in stack {report.stack}"
-    drifted_apps = sum(1 for a in report.applications if a.out_of_sync)
+    drifted_apps = sum(1 for a in report.applications if a.drifted)
     return (
         f"Drift detected in stack {report.stack}: {len(report.resources)} resource(s) differ, "
-        f"{drifted_apps} application(s) out of sync"
+        f"{drifted_apps} application(s) out of sync, unhealthy or in error"
     )
 
 
@@ -77,6 +77,7 @@ def print_drift(report: DriftReport, console: Console) -> None:
         table = Table(title="Argo CD applications", title_justify="left")
         for column in ("Application", "Namespace", "Sync", "Health", "Revision"):
             table.add_column(column)
+        table.add_column("Argo CD says", overflow="fold")
         for app in report.applications:
             table.add_row(
                 app.name,
@@ -84,6 +85,7 @@ def print_drift(report: DriftReport, console: Console) -> None:
                 Text(app.sync, style=_STATUS_STYLE.get(app.sync, "")),
                 Text(app.health, style=_STATUS_STYLE.get(app.health, "")),
                 app.revision[:12],
+                app.message,
             )
         console.print(table)
 
@@ -102,9 +104,15 @@ def drift_markdown(report: DriftReport) -> str:
             lines.append(f"| `{_md(r.name)}` | `{_md(r.type)}` | {r.operation} | {_md(_changes_text(r))} |")
         lines.append("")
     if report.applications:
-        lines += ["| Application | Namespace | Sync | Health | Revision |", "| --- | --- | --- | --- | --- |"]
+        lines += [
+            "| Application | Namespace | Sync | Health | Revision | Argo CD says |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
         for a in report.applications:
-            lines.append(f"| `{_md(a.name)}` | {_md(a.namespace)} | {_md(a.sync)} | {_md(a.health)} | `{_md(a.revision[:12])}` |")
+            lines.append(
+                f"| `{_md(a.name)}` | {_md(a.namespace)} | {_md(a.sync)} | {_md(a.health)} | `{_md(a.revision[:12])}` "
+                f"| {_md(a.message)} |"
+            )
         lines.append("")
     return "\n".join(lines)
 

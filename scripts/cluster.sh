@@ -149,10 +149,58 @@ start kube-scheduler "$BIN/kube-scheduler" --kubeconfig "$DIR/kubeconfig" --lead
 
 # kwok plays the kubelet of every Node labelled type=kwok: the Node turns Ready, Pods bound to it
 # run and turn Ready, and deleted Pods go away.
+# A Pod labelled e2e.gitops/never-ready=true runs but never turns Ready, like a workload whose
+# readiness probe never passes: that stage has a weight, so kwok picks it over pod-ready (weight 0).
 cat "$STAGES/node/fast/node-initialize.yaml" <(echo ---) \
     "$STAGES/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml" <(echo ---) \
     "$STAGES/pod/fast/pod-ready.yaml" <(echo ---) "$STAGES/pod/fast/pod-complete.yaml" <(echo ---) \
-    "$STAGES/pod/fast/pod-delete.yaml" >"$DIR/kwok-stages.yaml"
+    "$STAGES/pod/fast/pod-delete.yaml" <(echo ---) - >"$DIR/kwok-stages.yaml" <<'STAGE'
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: pod-never-ready
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Pod
+  selector:
+    matchExpressions:
+    - key: '.metadata.labels["e2e.gitops/never-ready"]'
+      operator: 'In'
+      values: ['true']
+    - key: '.metadata.deletionTimestamp'
+      operator: 'DoesNotExist'
+    - key: '.status.phase'
+      operator: 'In'
+      values: ['Pending']
+  weight: 1
+  next:
+    statusTemplate: |
+      {{ $now := Now }}
+      conditions:
+      - {lastTransitionTime: {{ $now | Quote }}, status: "True", type: Initialized}
+      - {lastTransitionTime: {{ $now | Quote }}, status: "False", type: Ready, reason: ContainersNotReady}
+      - {lastTransitionTime: {{ $now | Quote }}, status: "False", type: ContainersReady, reason: ContainersNotReady}
+      containerStatuses:
+      {{ range .spec.containers }}
+      - image: {{ .image | Quote }}
+        name: {{ .name | Quote }}
+        ready: false
+        started: true
+        restartCount: 0
+        state:
+          running:
+            startedAt: {{ $now | Quote }}
+      {{ end }}
+      {{ with NodeIPsWith .spec.nodeName }}
+      hostIP: {{ index . 0 | Quote }}
+      {{ end }}
+      {{ with PodIPsWith .spec.nodeName ( or .spec.hostNetwork false ) ( or .metadata.uid "" ) ( or .metadata.name "" ) ( or .metadata.namespace "" ) }}
+      podIP: {{ index . 0 | Quote }}
+      {{ end }}
+      phase: Running
+      startTime: {{ $now | Quote }}
+STAGE
 start kwok "$BIN/kwok" --kubeconfig "$DIR/kubeconfig" --config "$DIR/kwok-stages.yaml" \
     --manage-all-nodes=false --manage-nodes-with-label-selector type=kwok \
     --node-ip 10.0.1.1 --cidr 10.0.2.0/24 --server-address "127.0.0.1:$KWOK_PORT" --node-lease-duration-seconds 40

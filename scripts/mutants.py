@@ -115,6 +115,20 @@ MUTANTS = [
         ("tests/test_drift.py", "tests/test_ops_cli_drift.py"),
     ),
     Mutant(
+        "drift: an application Argo CD found Degraded is not drift",
+        "ops/argocd_status.py",
+        "return self.out_of_sync or self.health in UNHEALTHY or bool(self.errors)",
+        "return self.out_of_sync or bool(self.errors)",
+        ("tests/test_drift.py", "tests/test_argocd_statuses.py"),
+    ),
+    Mutant(
+        "drift: an application whose source Argo CD cannot read is not drift",
+        "ops/argocd_status.py",
+        "return self.out_of_sync or self.health in UNHEALTHY or bool(self.errors)",
+        "return self.out_of_sync or self.health in UNHEALTHY",
+        ("tests/test_argocd_statuses.py",),
+    ),
+    Mutant(
         "drift: a preview that never sent its summary counts as drift",
         "ops/engine_events.py",
         "if not problems and finished and _EXPECTED_CHANGES",

@@ -26,6 +26,12 @@ KUBERNETES=v1.36.3
 ETCD=v3.6.16
 KWOK=v0.8.0
 HELM=v3.22.0
+KUSTOMIZE=v5.8.1               # Argo CD's repo-server runs it for Kustomize applications
+ARGOCD=v3.2.11                 # not the chart's v3.4.4: every v3.3+ requires its nested module
+                               # github.com/argoproj/argo-cd/gitops-engine at a pseudo-version the proxy
+                               # does not serve. v3.2.x still uses github.com/argoproj/gitops-engine, which
+                               # is served; v3.2.12 does not compile (controller/cache/info.go calls
+                               # settings.ValidateExternalURL, which that release lacks): v3.2.11
 GO_VERSION_LINE="go 1.26.0"
 
 CACHE=${GITOPS_TOOLS_CACHE:-$HOME/.cache/gitops-tools}
@@ -38,6 +44,8 @@ UNITS=(
     "kubernetes $KUBERNETES build_kubernetes bin/kube-apiserver bin/kube-controller-manager bin/kube-scheduler"
     "kwok $KWOK build_kwok bin/kwok stages"
     "helm $HELM-k8s-${KUBERNETES%.*} build_helm bin/helm"
+    "kustomize $KUSTOMIZE build_kustomize bin/kustomize"
+    "argocd $ARGOCD build_argocd bin/argocd bin/argocd-application-controller bin/argocd-repo-server"
 )
 SET="$CACHE/sets/$(printf '%s\n' "${UNITS[@]}" | sha256sum | cut -c1-16)"
 export BIN="$SET/bin"
@@ -188,6 +196,23 @@ build_helm() {
     # Unstamped, `helm template` assumes Kubernetes 1.20.
     step helm build_in "$dir" "$HELM" "-X $pkg/internal/version.version=$HELM -X $pkg/pkg/chartutil.k8sVersionMajor=1 \
         -X $pkg/pkg/chartutil.k8sVersionMinor=$minor" "$pkg/cmd/helm"
+}
+
+build_kustomize() {
+    local dir
+    dir=$(wrapper kustomize sigs.k8s.io/kustomize/kustomize/v5 "$KUSTOMIZE")
+    # `kustomize version` (which Argo CD reads) finds its version in the build info of the wrapper.
+    step kustomize build_in "$dir" "$KUSTOMIZE" "" sigs.k8s.io/kustomize/kustomize/v5
+}
+
+build_argocd() {
+    local dir pkg=github.com/argoproj/argo-cd/v3
+    dir=$(wrapper argocd "$pkg" "$ARGOCD")
+    # One binary serves every component, chosen by the name it runs under (cmd/main.go).
+    step argocd bash -c "cd '$dir' && go get $pkg/cmd@$ARGOCD && go build -trimpath \
+        -ldflags '-s -w -X $pkg/common.version=${ARGOCD#v} -X $pkg/common.gitTreeState=clean' -o '$OUT/bin/argocd' $pkg/cmd"
+    ln -s argocd "$OUT/bin/argocd-application-controller"
+    ln -s argocd "$OUT/bin/argocd-repo-server"
 }
 
 # Build a unit into its directory unless it is there (an interrupted build leaves only OUT.partial).

@@ -35,11 +35,19 @@ class ChartSettings(Settings):
     """Helm repository or oci:// registry; defaults to argo-helm unless `path` is set."""
     path: str | None = None
     """A chart directory or .tgz on disk, for air-gapped installs."""
+    username: str | None = None
+    password: Secret | None = None
+    """Basic-auth credentials of a private `repository` (a Helm repository or an OCI registry)."""
 
     @model_validator(mode="after")
     def _one_source(self, info: ValidationInfo):
         if self.path and self.repository:
             raise KeyProblems(("path", "set either repository or path, not both"))
+        if (self.username or self.password) and not self.repository:
+            raise KeyProblems(("username" if self.username else "password", "credentials need the `repository` they are for"))
+        if bool(self.username) != bool(self.password):
+            missing = "password" if self.username else "username"
+            raise KeyProblems((missing, "required key is missing: username and password go together"))
         project_dir = (info.context or {}).get("project_dir")
         if self.path and project_dir is not None:
             chart = Path(project_dir, self.path)

@@ -112,6 +112,23 @@ def test_an_air_gapped_chart_path_or_oci_registry(mocks):
 
 
 @pulumi.runtime.test
+def test_a_private_chart_repository_gets_its_credentials_and_the_password_stays_secret(mocks):
+    private = build({"chart": {"repository": "https://charts.internal.example.com", "username": "robot", "password": "s3cr3t"}})
+
+    def check(_):
+        chart = one(mocks, name="argocd-chart")
+        assert chart.inputs["repositoryOpts"] == {
+            "repo": "https://charts.internal.example.com",
+            "username": "robot",
+            "password": "s3cr3t",
+        }
+        # The SDK marks the whole block secret when one of its fields is.
+        assert chart.secret_paths == ["repositoryOpts"]
+
+    return private.chart.urn.apply(check)
+
+
+@pulumi.runtime.test
 def test_an_oci_registry_chart(mocks):
     oci = build({"chart": {"repository": "oci://registry.example.com/mirror", "version": "10.1.0"}})
 

@@ -294,11 +294,19 @@ def test_exit_codes():
     assert DriftReport("dev", resources=[drifted], error="half way").exit_code == 1
 
 
-def test_an_out_of_sync_application_is_drift_and_an_unhealthy_one_alone_is_not():
-    (out_of_sync,) = application_statuses(Deployment(3, {"resources": [argocd_application("a", "OutOfSync", "Healthy", "x")]}))
-    (degraded,) = application_statuses(Deployment(3, {"resources": [argocd_application("b", "Synced", "Degraded", "x")]}))
-    assert DriftReport("dev", applications=[out_of_sync]).exit_code == 2
-    assert DriftReport("dev", applications=[degraded]).exit_code == 0
+def test_an_out_of_sync_or_degraded_application_is_drift_and_a_progressing_or_unseen_one_is_not():
+    def exit_code(sync, health):
+        (status,) = application_statuses(Deployment(3, {"resources": [argocd_application("a", sync, health, "x")]}))
+        return DriftReport("dev", applications=[status]).exit_code
+
+    assert exit_code("OutOfSync", "Healthy") == 2
+    assert exit_code("Synced", "Degraded") == 2  # a workload that does not run is not what git declares
+    assert exit_code("Synced", "Missing") == 2
+    assert exit_code("Synced", "Progressing") == 0
+    assert exit_code("Synced", "Healthy") == 0
+    fresh = {"urn": urn("fresh", APPLICATION_TYPE), "type": APPLICATION_TYPE, "outputs": {"metadata": {"name": "fresh"}}}
+    (unseen,) = application_statuses(Deployment(3, {"resources": [fresh]}))
+    assert DriftReport("dev", applications=[unseen]).exit_code == 0  # no Argo CD has looked at it yet
 
 
 def test_markdown_report_escapes_cells_and_names_the_stack():

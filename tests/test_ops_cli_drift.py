@@ -109,6 +109,7 @@ def test_drift_exits_2_with_the_resource_and_its_paths(project, stack, tmp_path)
         "health": "Healthy",
         "revision": "c" * 40,
         "drift": False,
+        "message": "",
     }
     markdown = summary.read_text()
     assert markdown.startswith("### :warning: Drift detected in stack dev")

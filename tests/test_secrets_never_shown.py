@@ -23,6 +23,7 @@ SECRETS = {
     "REPOSITORIES_SSH_CREDENTIALS_SSHPRIVATEKEY": f"-----BEGIN OPENSSH PRIVATE KEY-----\n{CANARY}\n-----END-----\n",
     "REPOSITORIES_GITHUB_CREDENTIALS_GITHUBAPPPRIVATEKEY": f"-----BEGIN RSA PRIVATE KEY-----\n{CANARY}\n-----END-----\n",
     "REPOSITORIES_CHARTS_CREDENTIALS_PASSWORD": f"{CANARY}-charts",
+    "ARGOCD_CHART_PASSWORD": f"{CANARY}-chart-mirror",
 }
 """GITOPS_SECRET_<KEY PATH> → the value the render reveals for each `secure:` entry of the good stacks."""
 SECRETS_OF_BAD_SETTINGS = {
@@ -55,6 +56,7 @@ config:
   gitops:dashboard:
     host: argocd.example.com
   gitops:argocd:
+    chart: {{repository: https://charts.internal.example.com, username: robot, password: {SECURE}}}
     admin:
       passwordHash: {SECURE}
     sso:
@@ -85,6 +87,8 @@ BAD_CONFIGS = {
     "  gitops:argocd:\n    sso:\n      dex:\n"
     f"        - {{type: github, id: github, name: GitHub, config: {{clientSecret: {CANARY}}}}}\n",
     "chart repository credentials in its URL": f"  gitops:argocd:\n    chart: {{repository: 'https://robot:{CANARY}@charts.example.com'}}\n",
+    "chart repository password in plain text": "  gitops:argocd:\n"
+    f"    chart: {{repository: https://charts.example.com, username: robot, password: {CANARY}}}\n",
     "Helm repository credentials in its URL": "  gitops:repositories:\n"
     f"    c: {{url: 'https://robot:{CANARY}@charts.example.com', type: helm}}\n",
     "secure admin hash that is not a bcrypt hash": f"  gitops:argocd:\n    admin: {{passwordHash: {SECURE}}}\n",

@@ -70,6 +70,14 @@ OIDC = {"name": "x", "issuer": "https://id.example.com", "clientId": "c", "clien
             "gitops:argocd.chart.path: set either repository or path, not both",
         ),
         (
+            {"argocd": {"chart": {"username": "robot"}}},
+            "gitops:argocd.chart.username: credentials need the `repository` they are for",
+        ),
+        (
+            {"argocd": {"chart": {"repository": "oci://registry.example.com/charts", "username": "robot"}}},
+            "gitops:argocd.chart.password: required key is missing: username and password go together",
+        ),
+        (
             {"argocd": {"admin": {"enabled": False}}},
             "gitops:argocd.admin.enabled: is false and no sso is set: nobody could log in",
         ),
