@@ -31,14 +31,22 @@ KINDS = [
 ]
 
 
-def build_repository(root: Path, count: int) -> SourceRepository:
+def build_repository(root: Path, count: int, discovered_sizes: tuple[int, ...] = ()) -> SourceRepository:
+    """`count` folders apps/app-NNNN for explicit applications and, for each discovered size N, N
+    folders under discovered-N/ for a discovery entry to find."""
     repository = SourceRepository(root)
+    folders = [f"apps/app-{index:04d}" for index in range(count)]
+    folders += [f"{discovered_folder(size)}/app-{index:04d}" for size in discovered_sizes for index in range(size)]
     files = {
-        f"apps/app-{index:04d}/{name}": content for index in range(count) for name, content in KINDS[index % len(KINDS)].items()
+        f"{folder}/{name}": content for index, folder in enumerate(folders) for name, content in KINDS[index % len(KINDS)].items()
     }
     repository.commit(files, "applications")
     repository.push()
     return repository
+
+
+def discovered_folder(size: int) -> str:
+    return f"discovered-{size}"
 
 
 def stack_config(url: str, size: int, mode: str) -> dict:
@@ -56,8 +64,7 @@ def stack_config(url: str, size: int, mode: str) -> dict:
             for index in range(size)
         }
     else:
-        # A pattern that matches exactly `size` folders: app-0000..app-(size-1).
-        pattern = {10: "apps/app-000?", 100: "apps/app-00??", 1000: "apps/app-0???"}[size]
+        pattern = f"{discovered_folder(size)}/*"
         config["gitops:discovery"] = {"all": {"repository": "apps", "path": pattern, "revision": "main", "syncPolicy": sync}}
     return {"config": config}
 
@@ -80,7 +87,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         root = Path(directory)
         os.environ["GITOPS_GIT_CACHE"] = str(root / "cache")
-        repository = build_repository(root / "source", max(arguments.sizes))
+        repository = build_repository(root / "source", max(arguments.sizes), tuple(arguments.sizes))
         baseline_file = root / "Pulumi.dev.yaml"
         baseline_file.write_text(json.dumps({"config": {"gitops:repositories": {"apps": {"url": repository.url}}}}))
         timed_run(baseline_file)  # warm: imports and schema loading happen once per process

@@ -1,20 +1,19 @@
-"""Running one git command through GitPython and turning its failure into a clean reason."""
+"""Running one git command and turning its failure into a clean reason."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+import signal
+import subprocess
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
-
-import git
 
 from gitsource.redaction import redact
 
-# Never wait for a username, password or passphrase that nobody will type.
-NON_INTERACTIVE_ENVIRONMENT = {"GIT_TERMINAL_PROMPT": "0", "GCM_INTERACTIVE": "never"}
+# Never wait for a username, password or passphrase that nobody will type; git's messages in
+# English, which the failure reasons below are read from.
+NON_INTERACTIVE_ENVIRONMENT = {"GIT_TERMINAL_PROMPT": "0", "GCM_INTERACTIVE": "never", "LANGUAGE": "C", "LC_ALL": "C"}
 
 # Lines git prints on every failure that say nothing about this one.
 _NOISE_PREFIXES = (
@@ -46,41 +45,16 @@ def run_git(
     timeout: float | None = None,
     stdin: bytes | None = None,
 ) -> GitResult:
-    """Run `git ARGUMENTS` in `cwd`; never raises for a non-zero exit. `stdin` must be small."""
-    with _input_pipe(stdin) as input_stream:
-        status, stdout, stderr = git.Git(cwd).execute(
-            ["git", *arguments],
-            istream=input_stream,
-            env={**NON_INTERACTIVE_ENVIRONMENT, **(environment or {})},
-            kill_after_timeout=timeout,
-            with_extended_output=True,
-            with_exceptions=False,
-            stdout_as_string=False,
-            strip_newline_in_stdout=False,
-        )
-    # GitPython always hands stderr back decoded, whatever `stdout_as_string` says.
-    message = stderr if isinstance(stderr, str) else stderr.decode("utf-8", errors="replace")
-    # GitPython replaces stderr with its own text (quoting the whole command) when it kills git.
-    if timeout is not None and status != 0 and message.startswith("Timeout: the command"):
-        message = f"fatal: timed out after {timeout:g} s"
-    return GitResult(status, stdout, message)
-
-
-@contextmanager
-def _input_pipe(data: bytes | None) -> Iterator[BinaryIO | None]:
-    """A pipe already holding all of `data`, to hand to git as stdin; None without data.
-
-    GitPython takes stdin only as a file. Input this small fits in the pipe's buffer, so writing
-    it before git starts cannot block.
-    """
-    if data is None:
-        yield None
-        return
-    read_end, write_end = os.pipe()
-    with os.fdopen(write_end, "wb") as writer:
-        writer.write(data)
-    with os.fdopen(read_end, "rb") as reader:
-        yield reader
+    """Run `git ARGUMENTS` in `cwd`; never raises for a non-zero exit."""
+    process = _start(arguments, cwd, environment, stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE)
+    try:
+        stdout, stderr = process.communicate(stdin, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _stop(process)
+        return GitResult(process.returncode, b"", f"fatal: timed out after {timeout:g} s")
+    finally:
+        _stop(process)
+    return GitResult(process.returncode, stdout, stderr.decode("utf-8", errors="replace"))
 
 
 def stream_git(
@@ -95,11 +69,7 @@ def stream_git(
     Parsing then overlaps git's own work instead of waiting for its last byte. The returned
     result carries no stdout.
     """
-    # GitPython's wrapper kills the process when it is garbage collected: keep it referenced.
-    wrapper = git.Git(cwd).execute(
-        ["git", *arguments], env={**NON_INTERACTIVE_ENVIRONMENT, **(environment or {})}, as_process=True
-    )
-    process = wrapper.proc
+    process = _start(arguments, cwd, environment, stdin=subprocess.DEVNULL)
     try:
         descriptor = process.stdout.fileno()
         while chunk := os.read(descriptor, 65536):
@@ -109,12 +79,35 @@ def stream_git(
         stderr = process.stderr.read()
         status = process.wait()
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        process.stdout.close()
-        process.stderr.close()
+        _stop(process)
     return GitResult(status, b"", stderr.decode("utf-8", errors="replace"))
+
+
+def _start(arguments: Sequence[str], cwd: Path, environment: Mapping[str, str] | None, stdin: int) -> subprocess.Popen:
+    # A process group of its own: a timeout or an interruption stops git's helpers too (the
+    # remote helper of an https fetch), which would otherwise keep the pipes open.
+    return subprocess.Popen(
+        ["git", *arguments],
+        cwd=cwd,
+        env={**os.environ, **NON_INTERACTIVE_ENVIRONMENT, **(environment or {})},
+        stdin=stdin,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        process_group=0,
+    )
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Kill git and its helpers if git still runs, wait for it and close the pipes."""
+    if process.poll() is None:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait()
+    for stream in (process.stdin, process.stdout, process.stderr):
+        if stream is not None:
+            stream.close()
 
 
 def failure_reason(stderr: str, secrets: Iterable[str] = ()) -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import marshal
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from gitsource.app_types import AppType
 from gitsource.errors import GitSourceError, RevisionNotFound
@@ -21,7 +23,13 @@ _REVISION_SYNTAX = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{")
 _AMBIGUOUS_CANDIDATE = re.compile(r"^hint:\s+([0-9a-f]{4,})\s", re.MULTILINE)
 LISTINGS_DIRECTORY = "gitops-listings"
 """Inside a mirror: one stored listing per commit, so a later run reads no tree from git."""
-_LISTING_FORMAT = 1
+_LISTING_FORMAT = 2
+"""Of every file in LISTINGS_DIRECTORY: a change to what they hold, or to what type detection or
+pattern matching answers, needs a new number (files of another one are worked out again)."""
+_APP_TYPES = {app_type.value: app_type for app_type in AppType}
+_TYPE_VALUES = {app_type: app_type.value for app_type in AppType}
+"""Plain strings for marshal, which takes no str subclass; a dict, not `.value`, on these hot paths."""
+_Stored = TypeVar("_Stored")
 REMOTE_HEAD_REF = "refs/gitops/remote-head"
 """The commit the remote's HEAD (its default branch) pointed to at the last fetch; `HEAD` means it."""
 
@@ -100,8 +108,11 @@ class Mirror:
         key = (commit_id, tuple(include), tuple(exclude))
         found = self._discoveries.get(key)
         if found is None:
+            found = self._stored_discovery(key)
+        if found is None:
             found = self._listing(commit_id).match_folders(include, exclude)
-            self._discoveries[key] = found
+            self._store_discovery(key, found)
+        self._discoveries[key] = found
         return list(found)
 
     def _git(self, *arguments: str, stdin: bytes | None = None) -> GitResult:
@@ -152,26 +163,55 @@ class Mirror:
         self._listings[commit_id] = listing
         return listing
 
-    # A commit's tree never changes, so its listing is stored once and read back by later runs.
-    def _listing_file(self, commit_id: str) -> Path:
-        return self.path / LISTINGS_DIRECTORY / f"{commit_id}.marshal"
+    # A commit's tree never changes, so its listing, and the folders each set of patterns finds in
+    # it, are stored once and read back by later runs.
+    def _stored(self, name: str, decode: Callable[..., _Stored]) -> _Stored | None:
+        """`decode(*contents)` of what `_store(name, *contents)` wrote, or None: then work it out again."""
+        try:
+            version, *contents = marshal.loads((self.path / LISTINGS_DIRECTORY / name).read_bytes())
+            return decode(*contents) if version == _LISTING_FORMAT else None
+        except (OSError, EOFError, ValueError, TypeError, KeyError, AttributeError):
+            return None  # absent, or written by an interrupted run or another version
+
+    def _store(self, name: str, *contents: object) -> None:
+        target = self.path / LISTINGS_DIRECTORY / name
+        target.parent.mkdir(exist_ok=True)
+        temporary = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+        temporary.write_bytes(marshal.dumps((_LISTING_FORMAT, *contents)))
+        os.replace(temporary, target)
 
     def _stored_listing(self, commit_id: str) -> TreeListing | None:
-        try:
-            version, paths, types = marshal.loads(self._listing_file(commit_id).read_bytes())
-        except (OSError, EOFError, ValueError, TypeError):
-            return None  # absent, or written by an interrupted run: list the tree again
-        if version != _LISTING_FORMAT:
-            return None
-        return TreeListing(paths, {directory: AppType(app_type) for directory, app_type in types.items()})
+        def decode(paths: list[str], directories_by_type: dict[str, list[str]]) -> TreeListing:
+            types: dict[str, AppType] = {}
+            for app_type, directories in directories_by_type.items():
+                types.update(dict.fromkeys(directories, _APP_TYPES[app_type]))
+            return TreeListing(paths, types)
+
+        return self._stored(f"{commit_id}.marshal", decode)
 
     def _store_listing(self, commit_id: str, listing: TreeListing) -> None:
-        target = self._listing_file(commit_id)
-        target.parent.mkdir(exist_ok=True)
         paths, types = listing.contents()
-        temporary = target.with_name(f"{target.name}.{os.getpid()}.tmp")
-        temporary.write_bytes(marshal.dumps((_LISTING_FORMAT, paths, {d: str(t) for d, t in types.items()})))
-        os.replace(temporary, target)
+        directories_by_type: dict[AppType, list[str]] = {app_type: [] for app_type in AppType}
+        for directory, app_type in types.items():
+            directories_by_type[app_type].append(directory)
+        self._store(f"{commit_id}.marshal", paths, {t.value: found for t, found in directories_by_type.items() if found})
+
+    @staticmethod
+    def _discovery_file(key: tuple[str, tuple[str, ...], tuple[str, ...]]) -> str:
+        commit_id, include, exclude = key
+        return f"{commit_id}.{hashlib.sha256(marshal.dumps((include, exclude))).hexdigest()[:24]}.discovery.marshal"
+
+    def _stored_discovery(self, key: tuple[str, tuple[str, ...], tuple[str, ...]]) -> list[tuple[str, AppType]] | None:
+        def decode(patterns: tuple, directories: tuple[str, ...], app_types: tuple[str, ...]) -> list[tuple[str, AppType]] | None:
+            if patterns != key[1:]:
+                return None
+            return list(zip(directories, map(_APP_TYPES.__getitem__, app_types), strict=True))
+
+        return self._stored(self._discovery_file(key), decode)
+
+    def _store_discovery(self, key: tuple[str, tuple[str, ...], tuple[str, ...]], found: list[tuple[str, AppType]]) -> None:
+        directories, app_types = zip(*found, strict=True) if found else ((), ())
+        self._store(self._discovery_file(key), key[1:], directories, tuple(map(_TYPE_VALUES.__getitem__, app_types)))
 
     def _list_tree(self, commit_id: str) -> TreeListing:
         reader = LsTreeReader()

@@ -99,15 +99,15 @@ class TreeListing:
         """
         includes = [_compiled(pattern) for pattern in include]
         excludes = [_compiled(pattern) for pattern in exclude]
-        matched: set[str] = set()
-        for pattern in includes:
-            matched.update(self._matching(pattern))
+        # One include (the usual case) matches each folder once: no set needed to merge them.
+        matched = self._matching(includes[0]) if len(includes) == 1 else set().union(*map(self._matching, includes))
+        if excludes:
+            matched = [directory for directory in matched if not any(pattern.matches(directory) for pattern in excludes)]
         type_of, directory_type = self._types.get, AppType.DIRECTORY  # enum attribute lookups are slow
-        return sorted(
-            (directory, type_of(directory, directory_type))
-            for directory in matched
-            if not _hidden(directory) and not any(pattern.matches(directory) for pattern in excludes)
-        )
+        # Hidden folders (a name starting with ".") and all inside them are skipped; strings are
+        # sorted before the tuples are made: this runs once per folder.
+        kept = sorted([directory for directory in matched if not (directory.startswith(".") or "/." in directory)])
+        return [(directory, type_of(directory, directory_type)) for directory in kept]
 
     def _matching(self, pattern: PathPattern) -> list[str]:
         if pattern.segments is None:
@@ -175,10 +175,6 @@ class TreeListing:
 
 def _compiled(pattern: str | PathPattern) -> PathPattern:
     return pattern if isinstance(pattern, PathPattern) else compile_path_pattern(pattern)
-
-
-def _hidden(directory: str) -> bool:
-    return directory.startswith(".") or "/." in directory
 
 
 class LsTreeReader:

@@ -1,16 +1,16 @@
 """Run the real Pulumi program offline, under recording mocks, with a stack file's config."""
 
+import gc
 import runpy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pulumi
-from pulumi.runtime.settings import get_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from ops.mocks import Child, Registration, install
+from ops.outputs import stack_outputs
 from settings import program_stack_file, read_stack_file, stack_file_for
 from settings.load import PROJECT
 
@@ -33,12 +33,12 @@ def run_program(stack: str, project_dir: Path = PROJECT_DIR, stack_file: Path | 
     path = stack_file or project_dir / stack_file_for(stack)
     contents = read_stack_file(path)
     mocks = install(PROJECT, stack, contents.config, contents.secret_keys)
-    with program_stack_file(path):
-        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")))
-    outputs = {name: _resolve(value) for name, value in getattr(get_root_resource(), "outputs", {}).items()}
+    collecting = gc.isenabled()
+    try:
+        with program_stack_file(path):
+            _sync_await(run_pulumi_func(lambda: runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")))
+        outputs = stack_outputs()
+    finally:
+        if collecting:
+            gc.enable()  # the program pauses it for its own short-lived process, not this one
     return ProgramRun(stack, list(mocks.registrations), outputs, list(mocks.invokes), dict(mocks.children))
-
-
-def _resolve(value: Any) -> tuple[Any, bool]:
-    output = pulumi.Output.from_input(value)
-    return _sync_await(output.future()), bool(_sync_await(output.is_secret()))

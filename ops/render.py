@@ -169,5 +169,23 @@ def _redact_all(value: Any) -> Any:
     return REDACTED
 
 
+# libyaml's emitter is several times faster than PyYAML's pure-Python one and writes the same
+# bytes, except where it folds a long double-quoted scalar (a string with a line break, a tab or a
+# non-ASCII character): documents holding such a string are left to the pure-Python one.
+_FAST_SAFE_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
 def to_yaml(document: Any) -> str:
-    return yaml.safe_dump(document, sort_keys=True, default_flow_style=False, width=120)
+    dumper = _FAST_SAFE_DUMPER if _only_printable_ascii(document) else yaml.SafeDumper
+    return yaml.dump(document, Dumper=dumper, sort_keys=True, default_flow_style=False, width=120)
+
+
+def _only_printable_ascii(value: Any) -> bool:
+    """Whether every string in `value`, keys included, is printable ASCII on one line."""
+    if isinstance(value, str):
+        return value.isascii() and value.isprintable()
+    if isinstance(value, dict):
+        return all(_only_printable_ascii(key) and _only_printable_ascii(item) for key, item in value.items())
+    if isinstance(value, list):
+        return all(map(_only_printable_ascii, value))
+    return isinstance(value, int | float | type(None))

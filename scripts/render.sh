@@ -5,7 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 [ -x .venv/bin/python ] || "${PYTHON:-python3}" -m venv .venv
-.venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+# pip's check that everything is installed costs seconds: it runs when requirements.txt differs
+# from the one last installed into this virtualenv (a new virtualenv has no stamp).
+stamp=.venv/requirements.txt.installed
+if ! cmp -s requirements.txt "$stamp"; then
+    .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+    cp requirements.txt "$stamp"
+fi
 
 # The example stacks read their apps from this repository's public URL; git's own insteadOf
 # rewrite reads them from this checkout instead (drop this once the stacks name your repositories).

@@ -40,7 +40,7 @@ def _folder_pattern(value: str) -> str:
     # so "./apps/*" or "apps/*/" would silently match nothing there.
     if value.startswith(("./", "/")) or value.endswith("/") or value in ("", "."):
         raise ValueError(f"{value!r}: write a folder pattern relative to the repository root, like apps/* (no ./ or trailing /)")
-    # Imported here: the git layer (and GitPython) loads only for stacks that discover.
+    # Imported here: the git layer loads only for stacks that discover.
     from gitsource import GitSourceError
     from gitsource.path_match import compile_path_pattern
 

@@ -223,9 +223,26 @@ def test_a_damaged_stored_listing_is_listed_again(source, tmp_path):
     first = RepositoryCache(tmp_path / "cache").open(source.url)
     commit = first.resolve("main")
     expected = first.discover_typed(commit, ["apps/*"])
-    stored = next((first.path / "gitops-listings").iterdir())
-    stored.write_bytes(b"\x00 truncated")
+    stored = sorted((first.path / "gitops-listings").iterdir())
+    assert len(stored) == 2  # the listing, and what apps/* found in it
+    for path in stored:
+        path.write_bytes(b"\x00 truncated")
     assert RepositoryCache(tmp_path / "cache").open(source.url).discover_typed(commit, ["apps/*"]) == expected
+
+
+def test_a_later_run_reads_what_each_set_of_patterns_found_from_disk(source, tmp_path, monkeypatch):
+    first = RepositoryCache(tmp_path / "cache").open(source.url)
+    commit = first.resolve("main")
+    everything = first.discover_typed(commit, ["apps/*"])
+    some = first.discover_typed(commit, ["apps/*"], exclude=[everything[0][0]])
+
+    def no_listing(*args, **kwargs):
+        raise AssertionError("the listing was read again")
+
+    monkeypatch.setattr("gitsource.mirror.Mirror._listing", no_listing)
+    later = RepositoryCache(tmp_path / "cache").open(source.url)
+    assert later.discover_typed(commit, ["apps/*"]) == everything
+    assert later.discover_typed(commit, ["apps/*"], exclude=[everything[0][0]]) == some == everything[1:]
 
 
 def missing_objects(mirror_path: Path) -> set[str]:

@@ -6,12 +6,13 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from gitsource.redaction import REDACTED
 from ops.cli import app
 from ops.program import PROJECT_DIR, ProgramRun, run_program
-from ops.render import kubernetes_objects, render
+from ops.render import kubernetes_objects, render, to_yaml
 from ops.validate import validate_directory, validate_object
 from settings import SettingsError
 from tests.registered import one
@@ -146,6 +147,22 @@ def test_rendering_twice_is_byte_identical(tmp_path):
     first = {p.relative_to(tmp_path / "a"): p.read_bytes() for p in (tmp_path / "a").rglob("*") if p.is_file()}
     second = {p.relative_to(tmp_path / "b"): p.read_bytes() for p in (tmp_path / "b").rglob("*") if p.is_file()}
     assert first == second
+
+
+def test_the_render_writes_what_pyyamls_pure_python_dumper_writes():
+    """to_yaml uses libyaml's emitter; a render must not change with it, the awkward scalars included."""
+    document = {
+        "metadata": {"name": "app", "annotations": {"long": "word " * 40, "empty": "", "colon": "a: b", "hash": "#x"}},
+        "data": {"multi": "line one\nline two\n", "trailing": "ends with space ", "unicode": "café ✓", "tab": "a\tb"},
+        "looks_like": ["yes", "no", "null", "~", "1.0", "0x1F", "2024-01-01", "*star", "&amp", "!tag", "-", "'q'", '"d"'],
+        "numbers": [0, -1, 1.5, 1e20, True, None],
+        "nested": [{"b": [], "a": {}}, [1, [2, [3]]]],
+        "key with spaces": {"ünïcode key": 1},
+        "folded": ["a b " * 100 + "\n", "é" * 70 + " " + "é" * 70],  # libyaml folds these two differently
+    }
+    plain = {"metadata": {"name": "app", "labels": {"a": "b" * 200}}, "spec": {"list": ["x y " * 60, "'", '"', 1.5]}}
+    for each in (document, plain):
+        assert to_yaml(each) == yaml.safe_dump(each, sort_keys=True, default_flow_style=False, width=120)
 
 
 def test_validation_reports_every_bad_object_with_its_field(tmp_path):
