@@ -15,7 +15,7 @@ from ops.errors import print_problem as problem_lines
 from ops.program import ProgramRun, run_program
 from ops.project import project_root, stack_file, stack_names
 from ops.render import application_rows, render
-from ops.validate import DEFAULT_KUBERNETES_VERSION, validate_directory
+from ops.validate import DEFAULT_KUBERNETES_VERSION, kubernetes_schema_version, validate_directory
 from settings import SettingsError
 
 app = typer.Typer(
@@ -53,6 +53,7 @@ def render_command(
     try:
         root = project_root()
         files = {name: stack_file(root, name) for name in stack or stack_names(root)}
+        kubernetes_schema_version(kubernetes_version)
     except OpsError as error:
         print_problem(str(error))
         raise typer.Exit(1) from None

@@ -3,15 +3,21 @@
 Strict means an unknown field is an error, as the API server would prune or reject it.
 """
 
+import json
+import re
 from dataclasses import dataclass
 from functools import cache
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import jsonschema
-import kubernetes_validate
 import yaml
+from kubernetes_validate.utils import all_versions
+from packaging.version import InvalidVersion, Version
+from referencing import Registry, Resource
 
+from ops.errors import OpsError
 from settings.base import is_dns_subdomain
 
 ARGOCD_CRDS = Path(__file__).resolve().parent.parent / "schemas" / "argocd-v3.4.4"
@@ -38,19 +44,62 @@ def describe(obj: dict[str, Any]) -> str:
 
 
 def validate_object(obj: dict[str, Any], kubernetes_version: str = DEFAULT_KUBERNETES_VERSION) -> list[Problem]:
-    schema = crd_schemas().get((obj.get("apiVersion"), obj.get("kind")))
-    if schema is not None:
-        problems = [_problem(obj, error) for error in jsonschema.Draft7Validator(schema).iter_errors(obj)]
+    api_version, kind = str(obj.get("apiVersion", "")), str(obj.get("kind", ""))
+    crd_schema = crd_schemas().get((api_version, kind))
+    if crd_schema is not None:
+        problems = [_problem(obj, error) for error in _crd_validator(api_version, kind).iter_errors(obj)]
         return problems + _name_problems(obj)
+    validator = _kubernetes_validator(kubernetes_schema_version(kubernetes_version), api_version, kind)
+    if validator is not None:
+        return [_problem(obj, error) for error in validator.iter_errors(obj)]
+    if api_version.split("/")[0] in CLOUD_CRD_GROUPS:
+        return _name_problems(obj)
+    return [Problem(describe(obj), "", f"no schema for this kind in Kubernetes {kubernetes_version} or Argo CD's CRDs")]
+
+
+# kubernetes-validate's schemas: one directory of strict JSON schemas per Kubernetes release,
+# `<kind>-<group>-<version>.json` (the group's first label) referring into `_definitions.json`.
+# Its `validate` reads that 1.4 MB file and builds a validator for every object; a render checks
+# hundreds, so each validator here is built once.
+_KUBERNETES_SCHEMAS = files("kubernetes_validate") / "kubernetes-json-schema"
+
+
+@cache
+def kubernetes_schema_version(kubernetes_version: str) -> str:
+    """The release whose schemas check objects for `kubernetes_version`: the newest one
+    kubernetes-validate has that is not newer (as its own `validate` picks)."""
+    known = sorted(set(all_versions()), key=Version)
     try:
-        kubernetes_validate.validate(obj, kubernetes_version, strict=True)
-    except kubernetes_validate.ValidationError as error:
-        return [_problem(obj, error)]
-    except kubernetes_validate.SchemaNotFoundError:
-        if str(obj.get("apiVersion", "")).split("/")[0] in CLOUD_CRD_GROUPS:
-            return _name_problems(obj)
-        return [Problem(describe(obj), "", f"no schema for this kind in Kubernetes {kubernetes_version} or Argo CD's CRDs")]
-    return []
+        wanted = Version(kubernetes_version.removeprefix("v")).release[:2]
+    except InvalidVersion:
+        wanted = None
+    older = [version for version in known if wanted and Version(version).release[:2] <= wanted]
+    if not older or wanted > Version(known[-1]).release[:2]:
+        raise OpsError(
+            f"no Kubernetes schemas for version {kubernetes_version!r}: kubernetes-validate has {known[0]} to {known[-1]}"
+        )
+    return older[-1]
+
+
+@cache
+def _kubernetes_registry(schema_version: str) -> Registry:
+    definitions = json.loads((_KUBERNETES_SCHEMAS / f"v{schema_version}-local-strict" / "_definitions.json").read_text())
+    return Resource.from_contents(definitions) @ Registry()
+
+
+@cache
+def _kubernetes_validator(schema_version: str, api_version: str, kind: str) -> jsonschema.Validator | None:
+    group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)  # rbac.authorization.k8s.io/v1 → rbac-v1
+    path = _KUBERNETES_SCHEMAS / f"v{schema_version}-local-strict" / f"{kind.lower()}-{group_version}.json"
+    if not kind or not path.is_file():
+        return None
+    schema = json.loads(path.read_text())
+    return jsonschema.Draft202012Validator(schema, registry=Resource.from_contents(schema) @ _kubernetes_registry(schema_version))
+
+
+@cache
+def _crd_validator(api_version: str, kind: str) -> jsonschema.Validator:
+    return jsonschema.Draft7Validator(crd_schemas()[(api_version, kind)])
 
 
 def _problem(obj: dict[str, Any], error: jsonschema.ValidationError) -> Problem:

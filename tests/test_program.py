@@ -179,6 +179,32 @@ def test_validation_reports_every_bad_object_with_its_field(tmp_path):
     assert "metadata.name: 'Bad_Name' is not a valid DNS-1123 name" in text
 
 
+def test_a_kubernetes_object_gets_every_problem_and_an_unknown_kind_gets_one():
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web"},
+        "spec": {"replicas": "two", "selector": {}, "template": {}, "paused": "no"},
+    }
+    problems = [str(p) for p in validate_object(deployment)]
+    assert any("spec.replicas: 'two' is not of type 'integer'" in p for p in problems), problems
+    assert any("spec.paused: 'no' is not of type 'boolean'" in p for p in problems), problems
+    unknown = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}
+    assert [str(p) for p in validate_object(unknown)] == [
+        "example.com/v1 Widget w: (root): no schema for this kind in Kubernetes 1.33 or Argo CD's CRDs"
+    ]
+
+
+@pytest.mark.parametrize("version", ["1.99", "1.2", "latest"])
+def test_cli_render_refuses_a_kubernetes_version_it_has_no_schemas_for(tmp_path, version):
+    result = CliRunner().invoke(app, ["render", "--stack", "local", "--out", str(tmp_path), "--kubernetes-version", version])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        f"error: no Kubernetes schemas for version '{version}': kubernetes-validate has 1.25.0 to 1.37.0"
+    ]
+    assert not (tmp_path / "local").exists()
+
+
 def test_cli_render_exit_codes(tmp_path):
     runner = CliRunner()
     ok = runner.invoke(app, ["render", "--stack", "local", "--out", str(tmp_path)])
