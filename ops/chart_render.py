@@ -12,10 +12,13 @@ chart, so a render needs no network; otherwise helm fetches it.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -51,26 +54,52 @@ class ChartRendering:
     """Why the chart's objects are not in the render, when they are not."""
 
 
-def render_chart(inputs: dict[str, Any], kubernetes_version: str, project_dir: Path) -> ChartRendering:
-    """The objects of the chart a helm.v4.Chart registration (its inputs) names."""
+def start_chart(inputs: dict[str, Any], kubernetes_version: str, project_dir: Path) -> Callable[[], ChartRendering]:
+    """Start `helm template` of the chart a helm.v4.Chart registration (its inputs) names; the
+    returned function waits for it and gives the chart's objects. helm works out the whole chart
+    before it writes a byte, so charts started together render side by side."""
     release = inputs.get("name") or "chart"
     helm = shutil.which("helm")
     if helm is None:
-        return ChartRendering(release, skipped="helm is not on PATH (scripts/tools.sh builds it)")
+        return lambda: ChartRendering(release, skipped="helm is not on PATH (scripts/tools.sh builds it)")
     chart, version, repository = inputs.get("chart"), inputs.get("version"), (inputs.get("repositoryOpts") or {}).get("repo")
     source_args, source = _chart_source(chart, version, repository, project_dir)
-    with tempfile.TemporaryDirectory() as scratch:
-        values = Path(scratch) / "values.json"
-        values.write_text(json.dumps(inputs.get("values") or {}))
-        namespace = inputs.get("namespace") or "default"
-        command = [helm, "template", release, *source_args, "--namespace", namespace, "--values", str(values)]
-        command += ["--no-hooks", "--include-crds", "--kube-version", kubernetes_version]
-        done = subprocess.run(command, capture_output=True, text=True)
-    if done.returncode != 0:
-        detail = next((line for line in done.stderr.splitlines() if line.strip()), "no message")
-        return ChartRendering(release, source=source, skipped=f"helm template failed: {detail}")
-    objects = [_as_the_provider_applies(obj, namespace) for obj in yaml.load_all(done.stdout, Loader=yaml.CSafeLoader) if obj]
-    return ChartRendering(release, objects, source)
+    scratch = tempfile.TemporaryDirectory()
+    values = Path(scratch.name) / "values.json"
+    values.write_text(json.dumps(inputs.get("values") or {}))
+    namespace = inputs.get("namespace") or "default"
+    command = [helm, "template", release, *source_args, "--namespace", namespace, "--values", str(values)]
+    command += ["--no-hooks", "--include-crds", "--kube-version", kubernetes_version]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def finish() -> ChartRendering:
+        with scratch, process:
+            stdout, stderr = process.communicate()
+        if process.returncode != 0:
+            detail = next((line for line in stderr.splitlines() if line.strip()), "no message")
+            return ChartRendering(release, source=source, skipped=f"helm template failed: {detail}")
+        objects = [_as_the_provider_applies(obj, namespace) for obj in parsed_documents(stdout)]
+        return ChartRendering(release, objects, source)
+
+    return finish
+
+
+# A line `---` starts a YAML document wherever it stands (no scalar may hold one at column 0), so
+# helm's stream splits into its documents. Each is parsed once per process: the stacks of a render
+# share most of what their charts make, the CRDs (nine tenths of the text) above all, and PyYAML
+# resolves every scalar in Python even with libyaml's parser.
+_DOCUMENT_START = re.compile(r"^---(?=\s|$)", re.MULTILINE)
+
+
+def parsed_documents(stream: str) -> list[Any]:
+    """The documents of a YAML stream as `yaml.safe_load_all` reads them, less the empty ones;
+    shared between the streams that hold the same document, so not to be changed."""
+    return [document for document in map(_parsed, _DOCUMENT_START.split(stream)) if document]
+
+
+@cache
+def _parsed(document: str) -> Any:
+    return yaml.load(document, Loader=yaml.CSafeLoader)
 
 
 def _chart_source(chart: str, version: str | None, repository: str | None, project_dir: Path) -> tuple[list[str], str]:

@@ -14,8 +14,8 @@ from ops.errors import OpsError
 from ops.errors import print_problem as problem_lines
 from ops.program import ProgramRun, run_program
 from ops.project import project_root, stack_file, stack_names
-from ops.render import application_rows, render
-from ops.validate import DEFAULT_KUBERNETES_VERSION, kubernetes_schema_version, validate_directory
+from ops.render import application_rows, render_stacks
+from ops.validate import DEFAULT_KUBERNETES_VERSION, kubernetes_schema_version, validate_objects
 from settings import SettingsError
 
 app = typer.Typer(
@@ -69,15 +69,16 @@ def render_command(
     applications = Table("stack", "application", "type", "revision", "commit", title="applications")
     invalid = 0
     notes = []
-    for name, run in runs.items():
-        rendered = render(run, out, kubernetes_version, project_dir=root)
-        count, problems = validate_directory(rendered.directory, kubernetes_version)
+    for rendered in render_stacks(list(runs.values()), out, kubernetes_version, project_dir=root):
+        name, run = rendered.stack, runs[rendered.stack]
+        objects = rendered.every_object()
+        problems = validate_objects(list(objects.values()), kubernetes_version)
         for problem in problems:
             print_problem(f"{name}: {problem}", label="invalid")
         invalid += len(problems)
         from_charts = sum(len(chart.objects) for chart in rendered.chart_renderings)
         table.add_row(
-            name, str(count), str(from_charts), str(len(rendered.charts)), str(len(run.registrations)), str(len(problems))
+            name, str(len(objects)), str(from_charts), str(len(rendered.charts)), str(len(run.registrations)), str(len(problems))
         )
         for row in application_rows(run):
             applications.add_row(name, *row)

@@ -7,6 +7,7 @@ the same stack are byte-identical and a render can be diffed in review.
 import json
 import re
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ import yaml
 
 from components.app_objects import REPOSITORY_PUBLIC_KEYS, SECRET_TYPE_LABEL
 from gitsource.redaction import REDACTED
-from ops.chart_render import ChartRendering, render_chart
+from ops.chart_render import ChartRendering, start_chart
 from ops.mocks import Registration
 from ops.program import PROJECT_DIR, ProgramRun
 from ops.validate import DEFAULT_KUBERNETES_VERSION
@@ -30,8 +31,14 @@ class RenderedStack:
     directory: Path
     objects: dict[Path, dict[str, Any]]
     charts: dict[Path, dict[str, Any]]
+    chart_objects: dict[Path, dict[str, Any]] = field(default_factory=dict)
+    """The objects the charts make, in `chart-<release>/`."""
     chart_renderings: list[ChartRendering] = field(default_factory=list)
-    """The objects each chart makes (in `chart-<release>/`), or why they are not there."""
+    """What each chart made, or why its objects are not there."""
+
+    def every_object(self) -> dict[Path, dict[str, Any]]:
+        """Every Kubernetes object the render wrote, the program's and its charts', by file."""
+        return {**self.objects, **self.chart_objects}
 
 
 def kubernetes_objects(run: ProgramRun) -> list[tuple[Registration, dict[str, Any]]]:
@@ -65,7 +72,22 @@ def object_of(registration: Registration) -> dict[str, Any]:
 def render(
     run: ProgramRun, out_dir: Path, kubernetes_version: str = DEFAULT_KUBERNETES_VERSION, project_dir: Path = PROJECT_DIR
 ) -> RenderedStack:
-    directory = out_dir / run.stack
+    return next(render_stacks([run], out_dir, kubernetes_version, project_dir))
+
+
+def render_stacks(
+    runs: list[ProgramRun], out_dir: Path, kubernetes_version: str = DEFAULT_KUBERNETES_VERSION, project_dir: Path = PROJECT_DIR
+) -> Iterator[RenderedStack]:
+    """`render` each run in turn, with the helm charts of all of them started at once."""
+    started = [
+        [start_chart(r.inputs, kubernetes_version, project_dir) for r in run.registrations if r.type == CHART_V4_TYPE]
+        for run in runs
+    ]
+    for run, charts in zip(runs, started, strict=True):
+        yield _write(run, out_dir / run.stack, [finish() for finish in charts])
+
+
+def _write(run: ProgramRun, directory: Path, renderings: list[ChartRendering]) -> RenderedStack:
     if directory.exists():
         shutil.rmtree(directory)
     objects: dict[Path, dict[str, Any]] = {}
@@ -76,7 +98,6 @@ def render(
         for r in run.registrations
         if r.type.startswith("kubernetes:helm.sh/")
     }
-    renderings = [render_chart(r.inputs, kubernetes_version, project_dir) for r in run.registrations if r.type == CHART_V4_TYPE]
     chart_objects = {
         directory / f"chart-{rendering.release}" / object_file_name(obj, None): obj
         for rendering in renderings
@@ -87,7 +108,7 @@ def render(
         path.write_text(to_yaml(document))
     (directory / "resources.json").write_text(json.dumps(resource_list(run), indent=2, sort_keys=True) + "\n")
     (directory / "outputs.json").write_text(json.dumps(output_list(run), indent=2, sort_keys=True) + "\n")
-    return RenderedStack(run.stack, directory, objects, charts, renderings)
+    return RenderedStack(run.stack, directory, objects, charts, chart_objects, renderings)
 
 
 def object_file_name(obj: dict[str, Any], registration: Registration | None) -> str:
@@ -176,7 +197,22 @@ _FAST_SAFE_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 def to_yaml(document: Any) -> str:
-    dumper = _FAST_SAFE_DUMPER if _only_printable_ascii(document) else yaml.SafeDumper
+    # The stacks of one render share many documents (a chart's CRDs, megabytes each): each is
+    # written once per process. repr tells 1 from "1" and True from 1, as YAML does.
+    key = repr(document)
+    text = _written.get(key)
+    if text is None:
+        if len(_written) >= 512:
+            _written.clear()
+        dumper = _FAST_SAFE_DUMPER if _only_printable_ascii(document) else yaml.SafeDumper
+        text = _written[key] = _dump(document, dumper)
+    return text
+
+
+_written: dict[str, str] = {}
+
+
+def _dump(document: Any, dumper: type) -> str:
     return yaml.dump(document, Dumper=dumper, sort_keys=True, default_flow_style=False, width=120)
 
 

@@ -151,12 +151,5 @@ def strict(node: Any) -> Any:
     return result
 
 
-def validate_directory(directory: Path, kubernetes_version: str = DEFAULT_KUBERNETES_VERSION) -> tuple[int, list[Problem]]:
-    """Validate every object file under `directory` and its chart-<release>/ folders (the chart
-    documents in charts/ and the JSON files are not objects)."""
-    problems, count = [], 0
-    for path in sorted([*directory.glob("*.yaml"), *directory.glob("chart-*/*.yaml")]):
-        obj = yaml.load(path.read_text(), Loader=yaml.CSafeLoader)
-        count += 1
-        problems += validate_object(obj, kubernetes_version)
-    return count, problems
+def validate_objects(objects: list[dict[str, Any]], kubernetes_version: str = DEFAULT_KUBERNETES_VERSION) -> list[Problem]:
+    return [problem for obj in objects for problem in validate_object(obj, kubernetes_version)]

@@ -13,7 +13,7 @@ from gitsource.redaction import REDACTED
 from ops.cli import app
 from ops.program import PROJECT_DIR, ProgramRun, run_program
 from ops.render import kubernetes_objects, render, to_yaml
-from ops.validate import validate_directory, validate_object
+from ops.validate import validate_object, validate_objects
 from settings import SettingsError
 from tests.registered import one
 
@@ -138,7 +138,10 @@ def test_render_writes_objects_charts_and_resources_and_redacts_secrets(tmp_path
     secret = next(r for r in resources if r["name"] == "argocd-redis-secret")
     assert secret["secretInputs"] == ["stringData"] and secret["parent"].endswith("gitops:argocd:ArgoCD::argocd")
     chart_objects = sum(len(rendering.objects) for rendering in rendered.chart_renderings)
-    assert validate_directory(rendered.directory) == (len(rendered.objects) + chart_objects, [])
+    written = [*rendered.directory.glob("*.yaml"), *rendered.directory.glob("chart-*/*.yaml")]
+    assert len(written) == len(rendered.objects) + chart_objects
+    assert {path: yaml.safe_load(path.read_text()) for path in written} == rendered.every_object()
+    assert validate_objects(list(rendered.every_object().values())) == []
 
 
 def test_rendering_twice_is_byte_identical(tmp_path):
@@ -165,15 +168,15 @@ def test_the_render_writes_what_pyyamls_pure_python_dumper_writes():
         assert to_yaml(each) == yaml.safe_dump(each, sort_keys=True, default_flow_style=False, width=120)
 
 
-def test_validation_reports_every_bad_object_with_its_field(tmp_path):
-    (tmp_path / "bad.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\nspce: {}\n")
-    (tmp_path / "app.yaml").write_text(
-        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: Bad_Name}\n"
-        "spec: {project: default, destination: {namespace: x}, source: {repoURL: r, revison: main}}\n"
-    )
-    count, problems = validate_directory(tmp_path)
-    text = "\n".join(map(str, problems))
-    assert count == 2
+def test_validation_reports_every_bad_object_with_its_field():
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "x"}, "spce": {}}
+    application = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {"name": "Bad_Name"},
+        "spec": {"project": "default", "destination": {"namespace": "x"}, "source": {"repoURL": "r", "revison": "main"}},
+    }
+    text = "\n".join(map(str, validate_objects([namespace, application])))
     assert "'spce' was unexpected" in text
     assert "spec.source: Additional properties are not allowed ('revison' was unexpected)" in text
     assert "metadata.name: 'Bad_Name' is not a valid DNS-1123 name" in text
