@@ -31,14 +31,16 @@ class ProgramRun:
 def run_program(stack: str, project_dir: Path = PROJECT_DIR, stack_file: Path | None = None) -> ProgramRun:
     """Run `__main__.py` for `stack` under mocks. Raises SettingsError on bad settings."""
     path = stack_file or project_dir / stack_file_for(stack)
-    contents = read_stack_file(path)
-    mocks = install(PROJECT, stack, contents.config, contents.secret_keys)
+    # Paused from the stack file on, as the program pauses it in its own process (__main__.py):
+    # here the heap also holds what earlier runs left, and every pass would walk it all.
     collecting = gc.isenabled()
+    gc.disable()
     try:
+        contents = read_stack_file(path)
+        mocks = install(PROJECT, stack, contents.config, contents.secret_keys)
         with program_stack_file(path):
             _sync_await(run_pulumi_func(lambda: runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")))
-        outputs = stack_outputs()
+        return ProgramRun(stack, list(mocks.registrations), stack_outputs(), list(mocks.invokes), dict(mocks.children))
     finally:
         if collecting:
-            gc.enable()  # the program pauses it for its own short-lived process, not this one
-    return ProgramRun(stack, list(mocks.registrations), outputs, list(mocks.invokes), dict(mocks.children))
+            gc.enable()
