@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import marshal
-import os
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -62,6 +61,8 @@ class Mirror:
         self.path = path
         self._commits: dict[str, str] = {}
         self._listings: dict[str, TreeListing] = {}
+        self._unstored_listings: set[str] = set()
+        self._listings_directory_made = False
         self._discoveries: dict[tuple[str, tuple[str, ...], tuple[str, ...]], list[tuple[str, AppType]]] = {}
 
     def __repr__(self) -> str:
@@ -110,7 +111,7 @@ class Mirror:
         if found is None:
             found = self._stored_discovery(key)
         if found is None:
-            found = self._listing(commit_id).match_folders(include, exclude)
+            found = self._listing(commit_id, for_discovery=True).match_folders(include, exclude)
             self._store_discovery(key, found)
         self._discoveries[key] = found
         return list(found)
@@ -152,15 +153,20 @@ class Mirror:
         lowered = commit.lower()
         return lowered if _FULL_COMMIT_ID.fullmatch(lowered) else self.resolve(commit)
 
-    def _listing(self, commit: str) -> TreeListing:
+    def _listing(self, commit: str, *, for_discovery: bool = False) -> TreeListing:
+        """The listing of `commit`, stored for later runs once a question other than a discovery
+        (whose own answer is stored) needs it."""
         commit_id = self._commit_id(commit)
         listing = self._listings.get(commit_id)
         if listing is None:
             listing = self._stored_listing(commit_id)
-        if listing is None:
-            listing = self._list_tree(commit_id)
+            if listing is None:
+                listing = self._list_tree(commit_id)
+                self._unstored_listings.add(commit_id)
+            self._listings[commit_id] = listing
+        if not for_discovery and commit_id in self._unstored_listings:
+            self._unstored_listings.discard(commit_id)
             self._store_listing(commit_id, listing)
-        self._listings[commit_id] = listing
         return listing
 
     # A commit's tree never changes, so its listing, and the folders each set of patterns finds in
@@ -174,11 +180,14 @@ class Mirror:
             return None  # absent, or written by an interrupted run or another version
 
     def _store(self, name: str, *contents: object) -> None:
-        target = self.path / LISTINGS_DIRECTORY / name
-        target.parent.mkdir(exist_ok=True)
-        temporary = target.with_name(f"{target.name}.{os.getpid()}.tmp")
-        temporary.write_bytes(marshal.dumps((_LISTING_FORMAT, *contents)))
-        os.replace(temporary, target)
+        # Written in place: a rename costs more than the write. A run that meets a file still being
+        # written cannot decode it (marshal checks every length) and works the answer out itself,
+        # and all who write one name write the same bytes.
+        directory = self.path / LISTINGS_DIRECTORY
+        if not self._listings_directory_made:
+            directory.mkdir(exist_ok=True)
+            self._listings_directory_made = True
+        (directory / name).write_bytes(marshal.dumps((_LISTING_FORMAT, *contents)))
 
     def _stored_listing(self, commit_id: str) -> TreeListing | None:
         def decode(paths: list[str], directories_by_type: dict[str, list[str]]) -> TreeListing:

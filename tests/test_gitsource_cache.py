@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from gitrepos import SourceRepository, git, mirror_config, standard_app_repository
 
+import gitsource.mirror
 from gitsource import Credentials, GitSourceError, RepositoryCache
 from gitsource.cache import default_cache_root, mirror_directory_name
 
@@ -209,6 +210,7 @@ def test_a_later_run_reads_a_commits_listing_from_disk_without_asking_git(source
     first = RepositoryCache(tmp_path / "cache").open(source.url)
     commit = first.resolve("main")
     expected = first.discover_typed(commit, ["apps/*"])
+    assert first.has_path(commit, "apps")
 
     def no_git_listing(*args, **kwargs):
         raise AssertionError("the tree was listed again")
@@ -219,10 +221,25 @@ def test_a_later_run_reads_a_commits_listing_from_disk_without_asking_git(source
     assert later.has_path(commit, "apps") and not later.has_path(commit, "missing")
 
 
+def test_a_discovery_alone_stores_what_it_found_and_not_the_listing(source, tmp_path, monkeypatch):
+    first = RepositoryCache(tmp_path / "cache").open(source.url)
+    commit = first.resolve("main")
+    first.discover_typed(commit, ["apps/*"])
+    assert [path.name.endswith(".discovery.marshal") for path in (first.path / "gitops-listings").iterdir()] == [True]
+    listings = []
+    real_stream_git = gitsource.mirror.stream_git
+    monkeypatch.setattr("gitsource.mirror.stream_git", lambda *a, **k: listings.append(a) or real_stream_git(*a, **k))
+    later = RepositoryCache(tmp_path / "cache").open(source.url)
+    assert later.has_path(commit, "apps") and later.is_file(commit, "README.md")
+    assert len(listings) == 1
+    assert len(list((first.path / "gitops-listings").iterdir())) == 2  # the listing, stored once a question needed it
+
+
 def test_a_damaged_stored_listing_is_listed_again(source, tmp_path):
     first = RepositoryCache(tmp_path / "cache").open(source.url)
     commit = first.resolve("main")
     expected = first.discover_typed(commit, ["apps/*"])
+    assert first.has_path(commit, "apps")
     stored = sorted((first.path / "gitops-listings").iterdir())
     assert len(stored) == 2  # the listing, and what apps/* found in it
     for path in stored:
