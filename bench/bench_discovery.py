@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -27,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gitsource import Mirror, RepositoryCache
-from gitsource.mirror import LISTINGS_DIRECTORY
+from gitsource.cache import default_cache_root
 from tests.gitrepos import SourceRepository, git
 
 # Cycled over the folders so every app type appears about equally often.
@@ -59,16 +58,27 @@ def folder_of(layout: str, index: int) -> str:
 PATTERNS = {"flat": "apps/*", "deep": "envs/*/teams/*/*"}
 
 
-def build_remote(root: Path, layout: str, folder_count: int) -> str:
-    """A bare remote whose main branch holds `folder_count` application folders; returns its URL."""
+def build_remote(root: Path, layout: str, folder_count: int, commits: int = 1) -> tuple[str, list[str]]:
+    """A bare remote whose main branch holds `folder_count` application folders in each of its
+    last `commits` commits (which differ in README.md only); returns its URL and those commits."""
     files = {"README.md": "# bench\n"}
     for index in range(folder_count):
         for relative_path, content in APP_TEMPLATES[index % len(APP_TEMPLATES)].items():
             files[f"{folder_of(layout, index)}/{relative_path}"] = content
     repository = SourceRepository(root)
-    repository.commit(files, "applications")
+    made = [repository.commit(files, "applications")]
+    made += [repository.commit({"README.md": f"# bench {number}\n"}) for number in range(1, commits)]
     repository.push()
-    return repository.url
+    return repository.url, made
+
+
+def scratch_directory(prefix: str) -> tempfile.TemporaryDirectory:
+    """A directory for the runs' repositories and caches beside the real cache (gitsource's
+    default root), where a run writes its stored answers: /tmp can be another kind of place (on
+    this machine, creating a file there costs twenty times more)."""
+    parent = default_cache_root().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    return tempfile.TemporaryDirectory(prefix=prefix, dir=parent)
 
 
 def timed(action: Callable[[], object]) -> tuple[float, object]:
@@ -96,25 +106,24 @@ class DiscoveryFigures:
 
 
 def measure(scratch: Path, layout: str, folder_count: int, runs: int) -> DiscoveryFigures:
-    url = build_remote(scratch / f"source-{layout}-{folder_count}", layout, folder_count)
+    # A commit of its own for every run: each first listing is that of a commit no run has listed.
+    url, commits = build_remote(scratch / f"source-{layout}-{folder_count}", layout, folder_count, commits=runs + 1)
     cache_root = scratch / f"cache-{layout}-{folder_count}"
     mirror = RepositoryCache(cache_root).open(url)
-    commit = mirror.resolve("main")
     pattern = [PATTERNS[layout]]
-    file_count = len(git("ls-tree", "-r", "--name-only", commit, cwd=mirror.path).splitlines())
-    expected = Mirror(url, mirror.path).discover_typed(commit, pattern)
+    file_count = len(git("ls-tree", "-r", "--name-only", commits[0], cwd=mirror.path).splitlines())
+    expected = Mirror(url, mirror.path).discover_typed(commits[0], pattern)
     assert len(expected) == folder_count, (len(expected), folder_count)
 
-    def ls_tree() -> None:
+    def ls_tree(commit: str) -> None:
         subprocess.run(["git", "ls-tree", "-r", "--name-only", commit], cwd=mirror.path, capture_output=True, check=True)
 
     figures = DiscoveryFigures(layout, folder_count, file_count, [], [], [], [], [])
-    for _ in range(runs):
-        figures.ls_tree.append(timed(ls_tree)[0])
-        shutil.rmtree(mirror.path / LISTINGS_DIRECTORY, ignore_errors=True)  # no run has listed this commit
-        first, found = timed(lambda: Mirror(url, mirror.path).discover_typed(commit, pattern))
+    for commit in commits[1:]:
+        figures.ls_tree.append(timed(lambda commit=commit: ls_tree(commit))[0])
+        first, found = timed(lambda commit=commit: Mirror(url, mirror.path).discover_typed(commit, pattern))
         figures.first.append(first)
-        cached, found_again = timed(lambda: Mirror(url, mirror.path).discover_typed(commit, pattern))
+        cached, found_again = timed(lambda commit=commit: Mirror(url, mirror.path).discover_typed(commit, pattern))
         figures.cached.append(cached)
         assert found == expected and found_again == expected
         warm_cache = RepositoryCache(cache_root)
@@ -141,7 +150,8 @@ def main() -> None:
     print()
     header = ("layout", "folders", "files", "first ÷ ls-tree", "cached ÷ first", "fetch ms", "resolve ms", "ls-tree ms")
     print("{:<6} {:>7} {:>6} {:>20} {:>18} {:>22} {:>16} {:>20}".format(*header))
-    with tempfile.TemporaryDirectory(prefix="bench-discovery-") as scratch:
+    with scratch_directory("bench-discovery-") as scratch:
+        print(f"in {scratch}")
         for layout in options.layouts:
             for folder_count in options.folders:
                 f = measure(Path(scratch), layout, folder_count, options.runs)

@@ -26,7 +26,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -284,8 +283,9 @@ def main() -> None:
     options = parser.parse_args()
 
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {load()}")
-    with tempfile.TemporaryDirectory(prefix="bench-vs-bare-") as directory:
+    with bench_discovery.scratch_directory("bench-vs-bare-") as directory:
         scratch = Path(directory)
+        print(f"scratch directory: {scratch}")
         runs = evaluation(scratch, sorted(options.sizes), options.runs, options.processes)
         yaml_writing(runs[min(runs, key=lambda size: abs(size - 1000))], options.runs)
         discovery(scratch, options.folders, options.runs)
