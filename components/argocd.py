@@ -1,5 +1,6 @@
 """Argo CD installed from the official argo-cd chart, with the secrets its Helm hooks would have made."""
 
+import asyncio
 import secrets
 import string
 from dataclasses import dataclass
@@ -69,8 +70,9 @@ class ArgoCD(pulumi.ComponentResource):
         else:
             password = new_password(24)
             # bcrypt salts every hash anew: the hash is kept with the password, not recomputed.
-            hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=10)).decode()
-            generated = kept_in_state(f"{name}-admin-password", {"password": password, "bcryptHash": hashed}, child)
+            generated = kept_in_state(
+                f"{name}-admin-password", {"password": password, "bcryptHash": bcrypt_hash(password)}, child
+            )
             self.admin_password = generated["password"]
             admin_password_hash = generated["bcryptHash"]
 
@@ -102,6 +104,13 @@ class ArgoCD(pulumi.ComponentResource):
         self.register_outputs(
             {"namespace": self.namespace, "chart_version": self.chart_version, "admin_password": self.admin_password}
         )
+
+
+def bcrypt_hash(password: str) -> pulumi.Output[str]:
+    """Argo CD's hash of `password` (bcrypt, cost 10), worked out on another thread: bcrypt lets go
+    of the interpreter while it hashes, for the 50 ms the rest of the program runs meanwhile."""
+    hashing = asyncio.get_running_loop().run_in_executor(None, bcrypt.hashpw, password.encode(), bcrypt.gensalt(rounds=10))
+    return pulumi.Output.from_input(hashing).apply(bytes.decode)
 
 
 def new_password(length: int) -> str:
