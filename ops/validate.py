@@ -45,8 +45,7 @@ def describe(obj: dict[str, Any]) -> str:
 
 def validate_object(obj: dict[str, Any], kubernetes_version: str = DEFAULT_KUBERNETES_VERSION) -> list[Problem]:
     api_version, kind = str(obj.get("apiVersion", "")), str(obj.get("kind", ""))
-    crd_schema = crd_schemas().get((api_version, kind))
-    if crd_schema is not None:
+    if (api_version, kind) in crd_schemas():
         problems = [_problem(obj, error) for error in _crd_validator(api_version, kind).iter_errors(obj)]
         return problems + _name_problems(obj)
     validator = _kubernetes_validator(kubernetes_schema_version(kubernetes_version), api_version, kind)
