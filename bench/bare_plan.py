@@ -21,7 +21,8 @@ def _urn(reference: str | None) -> str | None:
 
 
 def plan_of(run: ProgramRun) -> dict[str, Any]:
-    """Every registration of `run`, in its order, and its stack outputs, as the bare program reads them."""
+    """Every registration of `run`, in its order, its cloud look-ups and its stack outputs, as the bare
+    program reads them."""
     return {
         "resources": [
             {
@@ -40,6 +41,7 @@ def plan_of(run: ProgramRun) -> dict[str, Any]:
             for r in run.registrations
         ],
         "outputs": {name: {"value": value, "secret": secret} for name, (value, secret) in run.outputs.items()},
+        "invokes": run.invokes,
     }
 
 
@@ -55,7 +57,8 @@ def run_bare_program(plan: Path, stack: str) -> ProgramRun:
 
 def differences(project: ProgramRun, bare: ProgramRun) -> list[str]:
     """Where the bare run differs from the project's, field by field: every registration (by URN),
-    its dependencies as a set, the objects of its charts, and every stack output with its secrecy."""
+    its dependencies as a set, the cloud look-ups, the objects of its charts, and every stack output
+    with its secrecy."""
     found = []
     project_by_urn = {r.urn: r for r in project.registrations}
     bare_by_urn = {r.urn: r for r in bare.registrations}
@@ -63,6 +66,8 @@ def differences(project: ProgramRun, bare: ProgramRun) -> list[str]:
         found.append(f"{urn}: registered by {'the project' if urn in project_by_urn else 'the bare program'} only")
     for urn in sorted(project_by_urn.keys() & bare_by_urn.keys()):
         found += _registration_differences(project_by_urn[urn], bare_by_urn[urn])
+    if sorted(map(_invoke_key, project.invokes)) != sorted(map(_invoke_key, bare.invokes)):
+        found.append("the cloud look-ups (invokes) differ")
     if project.children != bare.children:
         found.append("the charts' objects differ")
     if project.outputs != bare.outputs:
@@ -71,6 +76,11 @@ def differences(project: ProgramRun, bare: ProgramRun) -> list[str]:
         )
         found.append(f"stack outputs differ: {', '.join(differing)}")
     return found
+
+
+def _invoke_key(call: tuple[str, dict[str, Any]] | list[Any]) -> str:
+    token, arguments = call
+    return f"{token} {json.dumps(arguments, sort_keys=True)}"
 
 
 def _registration_differences(project: Registration, bare: Registration) -> list[str]:
