@@ -221,6 +221,19 @@ def test_a_later_run_reads_a_commits_listing_from_disk_without_asking_git(source
     assert later.has_path(commit, "apps") and not later.has_path(commit, "missing")
 
 
+def test_what_a_later_run_reads_from_disk_is_what_git_gave(source, tmp_path, monkeypatch):
+    first = RepositoryCache(tmp_path / "cache").open(source.url)
+    commit = first.resolve("main")
+    folders = [folder for folder, _ in first.discover_typed(commit, ["apps/*"])]
+    answers = {folder: (first.detect_type(commit, folder), first.file_names(commit, folder)) for folder in folders}
+    assert len({app_type for app_type, _ in answers.values()}) > 1 and first.discover_typed(commit, ["nothing/*"]) == []
+
+    monkeypatch.setattr("gitsource.mirror.stream_git", lambda *a, **k: pytest.fail("the tree was listed again"))
+    later = RepositoryCache(tmp_path / "cache").open(source.url)
+    assert {folder: (later.detect_type(commit, folder), later.file_names(commit, folder)) for folder in folders} == answers
+    assert later.discover_typed(commit, ["nothing/*"]) == []
+
+
 def test_a_discovery_alone_stores_what_it_found_and_not_the_listing(source, tmp_path, monkeypatch):
     first = RepositoryCache(tmp_path / "cache").open(source.url)
     commit = first.resolve("main")
