@@ -10,6 +10,7 @@ from __future__ import annotations
 import posixpath
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
+from itertools import repeat
 
 from gitsource.app_types import AppType, record_directory_types
 from gitsource.errors import GitSourceError
@@ -103,11 +104,12 @@ class TreeListing:
         matched = self._matching(includes[0]) if len(includes) == 1 else set().union(*map(self._matching, includes))
         if excludes:
             matched = [directory for directory in matched if not any(pattern.matches(directory) for pattern in excludes)]
-        type_of, directory_type = self._types.get, AppType.DIRECTORY  # enum attribute lookups are slow
-        # Hidden folders (a name starting with ".") and all inside them are skipped; strings are
-        # sorted before the tuples are made: this runs once per folder.
-        kept = sorted([directory for directory in matched if not (directory.startswith(".") or "/." in directory)])
-        return [(directory, type_of(directory, directory_type)) for directory in kept]
+        # Hidden folders (a name starting with ".") and all inside them are skipped. One search of
+        # all the names together says whether any is; the rest runs in C, once per folder.
+        if _has_hidden_name("\0".join(matched)):
+            matched = [directory for directory in matched if not _has_hidden_name(directory)]
+        kept = sorted(matched)
+        return list(zip(kept, map(self._types.get, kept, repeat(AppType.DIRECTORY)), strict=True))
 
     def _matching(self, pattern: PathPattern) -> list[str]:
         if pattern.segments is None:
@@ -171,6 +173,11 @@ class TreeListing:
                     add_child((child, index, child_end))
                 index = child_end
         return children
+
+
+def _has_hidden_name(paths: str) -> bool:
+    """Whether a path (or one of several joined by NUL) has a name that starts with "."."""
+    return paths.startswith(".") or "/." in paths or "\0." in paths
 
 
 def _compiled(pattern: str | PathPattern) -> PathPattern:

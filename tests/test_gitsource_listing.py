@@ -16,6 +16,9 @@ FILES = [
     "envs/prod/apps/api/k.yaml",
     "envs/prod/apps/web/k.yaml",
     "deep/only/nested/file.txt",
+    ".github/workflows/ci.yaml",
+    "zeta/.config/x.yaml",
+    "+plus/x.yaml",
 ]
 
 
@@ -60,7 +63,11 @@ def test_only_files_directly_inside_decide_the_type(listing):
         ("envs/*/apps/*", ["envs/dev/apps/api", "envs/prod/apps/api", "envs/prod/apps/web"]),
         ("envs/prod/apps/w*", ["envs/prod/apps/web"]),
         ("apps/a", ["apps/a"]),
-        ("*", ["apps", "deep", "envs"]),
+        ("*", ["+plus", "apps", "deep", "envs", "zeta"]),
+        ("*/*", ["apps/a", "apps/b", "deep/only", "envs/dev", "envs/prod"]),
+        (".github/*", []),
+        ("[.z]*", ["zeta"]),
+        ("[.z]*[/]*", []),
         (".", []),
         ("", []),
         ("apps/A", []),
