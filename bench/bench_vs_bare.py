@@ -272,7 +272,7 @@ def compile_bytecode() -> None:
     packages = [PROJECT_DIR / name for name in ("settings", "components", "gitsource", "ops", "bench")]
     if not all([compileall.compile_dir(package, quiet=1) for package in packages]):
         raise SystemExit("the project's modules do not compile")
-    print("project bytecode compiled (__pycache__), as a run that may write it leaves it")
+    print("project bytecode compiled into __pycache__, as any run that may write it leaves it")
 
 
 def render_script(scratch: Path, processes: int) -> None:

@@ -51,21 +51,26 @@ def provider_input(value: str) -> Any:
 CLOUD_PACKAGES = {"gcp": "pulumi_gcp", "aws": "pulumi_aws"}
 
 
+def sdk_module(package: str, module: str) -> Any:
+    """The SDK module of a type's or function's module part: gcp and `compute/globalAddress` is
+    pulumi_gcp.compute."""
+    return importlib.import_module(f"{CLOUD_PACKAGES[package]}.{module.split('/')[0]}")
+
+
 def cloud_class(type_: str) -> type[pulumi.CustomResource]:
     """The SDK class of a cloud type: `gcp:compute/globalAddress:GlobalAddress` is
     pulumi_gcp.compute.GlobalAddress, `pulumi:providers:gcp` is pulumi_gcp.Provider."""
     package, module, class_name = type_.split(":")
     if package == "pulumi":
         return importlib.import_module(CLOUD_PACKAGES[class_name]).Provider
-    return getattr(importlib.import_module(f"{CLOUD_PACKAGES[package]}.{module.split('/')[0]}"), class_name)
+    return getattr(sdk_module(package, module), class_name)
 
 
 def invoke(token: str, arguments: dict[str, Any], provider: pulumi.ProviderResource | None) -> pulumi.Output[Any]:
     """A cloud look-up through its SDK function: `gcp:container/getCluster:getCluster` is
     pulumi_gcp.container.get_cluster_output."""
     package, module, function = token.split(":")
-    sdk_module = importlib.import_module(f"{CLOUD_PACKAGES[package]}.{module.split('/')[0]}")
-    output_function = getattr(sdk_module, f"{snake_case(function)}_output")
+    output_function = getattr(sdk_module(package, module), f"{snake_case(function)}_output")
     options = pulumi.InvokeOutputOptions(provider=provider)
     return output_function(**{snake_case(key): value for key, value in arguments.items()}, opts=options)
 
@@ -128,15 +133,15 @@ def register(resource: dict[str, Any]) -> pulumi.Resource:
 
 
 # The cloud look-ups run once their package's provider is made, as the project's do.
-pending_invokes = list(plan["invokes"])
+invokes_by_package: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+for token, arguments in plan["invokes"]:
+    invokes_by_package.setdefault(token.split(":")[0], []).append((token, arguments))
 for resource in plan["resources"]:
     made[resource["urn"]] = register(resource)
-    package = resource["type"].removeprefix("pulumi:providers:")
-    if package in CLOUD_PACKAGES:
-        for token, arguments in [call for call in pending_invokes if call[0].startswith(f"{package}:")]:
+    if resource["type"].startswith("pulumi:providers:"):
+        for token, arguments in invokes_by_package.pop(resource["type"].removeprefix("pulumi:providers:"), []):
             invoke(token, arguments, made[resource["urn"]])
-            pending_invokes.remove([token, arguments])
-for token, arguments in pending_invokes:
+for token, arguments in [call for calls in invokes_by_package.values() for call in calls]:
     invoke(token, arguments, None)
 
 for output_name, output in plan["outputs"].items():
