@@ -52,8 +52,11 @@ from settings.errors import PROJECT  # noqa: E402
 from tests.example_repository import example_repository_env  # noqa: E402
 
 BARE_RUN = PROJECT_DIR / "bench" / "bare_run.py"
+# The stack's process as the engine runs it: the language host imports pulumi, then __main__.py pauses
+# the collector before it imports the project and leaves it paused to the end, interpreter exit included
+# (ops.program would turn it back on for an in-process caller).
 PROJECT_PROBE = (
-    "import sys; from pathlib import Path; from ops.program import run_program; "
+    "import gc, sys; from pathlib import Path; import pulumi; gc.disable(); from ops.program import run_program; "
     "run_program(sys.argv[1], stack_file=Path(sys.argv[2]))"
 )
 # What a GKE stack cannot do without: the SDKs and every cloud module the stack touched.
