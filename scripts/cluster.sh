@@ -7,8 +7,8 @@
 #   scripts/cluster.sh up DIR     start it in DIR (created), print DIR/kubeconfig when it is ready
 #   scripts/cluster.sh down DIR   stop every process it started, by process id
 #
-# DIR also holds the certificates, each process's log (logs/) and the API server's audit log
-# (audit.log, one JSON line per request).
+# DIR also holds the certificates, each process's log (logs/), its process id and name (pids) and
+# the API server's audit log (audit.log, one JSON line per request).
 set -euo pipefail
 
 usage() { echo "usage: scripts/cluster.sh up|down DIR" >&2; exit 64; }
@@ -19,7 +19,7 @@ DIR=$2
 down() {
     local pid pids
     [ -f "$DIR/pids" ] || return 0
-    mapfile -t pids < <(tac "$DIR/pids")
+    mapfile -t pids < <(tac "$DIR/pids" | cut -d" " -f1)
     # Last started first: kwok and the controllers before the API server, etcd last.
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     for _ in $(seq 20); do
@@ -52,9 +52,9 @@ on_exit() {
 }
 trap on_exit EXIT
 
-read -r ETCD_PORT PEER_PORT API_PORT KWOK_PORT < <(python3 -c '
+read -r ETCD_PORT PEER_PORT API_PORT < <(python3 -c '
 import socket
-sockets = [socket.socket() for _ in range(4)]
+sockets = [socket.socket() for _ in range(3)]
 for s in sockets:
     s.bind(("127.0.0.1", 0))
 print(*(s.getsockname()[1] for s in sockets))')
@@ -101,7 +101,7 @@ start() { # NAME COMMAND...
     local name=$1
     shift
     "$@" >"$DIR/logs/$name.log" 2>&1 &
-    echo $! >>"$DIR/pids"
+    echo "$! $name" >>"$DIR/pids"
 }
 
 api() { # curl against the API server as admin
@@ -148,7 +148,9 @@ start kube-scheduler "$BIN/kube-scheduler" --kubeconfig "$DIR/kubeconfig" --lead
     --bind-address 127.0.0.1 --secure-port 0
 
 # kwok plays the kubelet of every Node labelled type=kwok: the Node turns Ready, Pods bound to it
-# run and turn Ready, and deleted Pods go away.
+# run and turn Ready, and deleted Pods go away. It serves nothing (no --server-address: no kubelet
+# logs or exec here): kwok exits when its server cannot bind, and a port chosen free above can be
+# taken by a connection before kwok binds it, which left every Pod unready once the leases lapsed.
 # A Pod labelled e2e.gitops/never-ready=true runs but never turns Ready, like a workload whose
 # readiness probe never passes: that stage has a weight, so kwok picks it over pod-ready (weight 0).
 cat "$STAGES/node/fast/node-initialize.yaml" <(echo ---) \
@@ -203,7 +205,7 @@ spec:
 STAGE
 start kwok "$BIN/kwok" --kubeconfig "$DIR/kubeconfig" --config "$DIR/kwok-stages.yaml" \
     --manage-all-nodes=false --manage-nodes-with-label-selector type=kwok \
-    --node-ip 10.0.1.1 --cidr 10.0.2.0/24 --server-address "127.0.0.1:$KWOK_PORT" --node-lease-duration-seconds 40
+    --node-ip 10.0.1.1 --cidr 10.0.2.0/24 --node-lease-duration-seconds 40
 NODES=${GITOPS_CLUSTER_NODES:-3}
 node_ready() { # NAME
     api "$SERVER/api/v1/nodes/$1" | jq -e '.status.conditions[]? | select(.type == "Ready" and .status == "True")'

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import AppsRepository, ControlPlane, Project, start_control_plane, toolchain_bin
+from tests.e2e.harness import RUNNING, AppsRepository, ControlPlane, Project, start_control_plane, toolchain_bin
 
 
 @pytest.fixture(scope="session")
@@ -44,3 +44,13 @@ def apps_repo(tmp_path_factory) -> AppsRepository:
 @pytest.fixture(scope="module")
 def project(toolchain, tmp_path_factory) -> Project:
     return Project.create(tmp_path_factory.mktemp("e2e"), toolchain)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failure (a test's or a fixture's) reports the state of every running control plane."""
+    report = yield
+    if report.failed:
+        for plane in RUNNING:
+            report.sections.append((f"control plane {plane.dir.name} at the failure", plane.diagnosis()))
+    return report

@@ -76,6 +76,39 @@ class ControlPlane:
 
     def stop(self) -> None:
         subprocess.run(["bash", str(CLUSTER), "down", str(self.dir)], check=False)
+        RUNNING.remove(self)
+
+    def diagnosis(self) -> str:
+        """What a failed test needs to know of this control plane: a process that has exited (with
+        its log's last lines), each Node's readiness and taints, and every Pod that is not Ready."""
+        lines = []
+        for entry in (self.dir / "pids").read_text().splitlines():
+            pid, name = entry.split(" ", 1)
+            try:
+                os.kill(int(pid), 0)
+            except ProcessLookupError:
+                tail = (self.dir / "logs" / f"{name}.log").read_text(errors="replace").splitlines()[-5:]
+                lines += [f"{name} (pid {pid}) has exited; its log ends:", *(f"  {line}" for line in tail)]
+        try:
+            core = self.core()
+            for node in core.list_node().items:
+                ready = next((c.status for c in node.status.conditions or [] if c.type == "Ready"), "unknown")
+                taints = ", ".join(f"{t.key}:{t.effect}" for t in node.spec.taints or []) or "none"
+                lines.append(f"Node {node.metadata.name}: Ready={ready}, taints: {taints}")
+            for pod in core.list_pod_for_all_namespaces().items:
+                unmet = [c for c in pod.status.conditions or [] if c.status != "True"]
+                if unmet or pod.status.phase != "Running":
+                    why = "; ".join(f"{c.type}: {c.reason or ''} {c.message or ''}".strip() for c in unmet)
+                    lines.append(
+                        f"Pod {pod.metadata.namespace}/{pod.metadata.name} {pod.status.phase} on {pod.spec.node_name}: {why}"
+                    )
+        except Exception as error:  # the diagnosis of a failure must not fail itself
+            lines.append(f"the API server did not answer: {error}")
+        return "\n".join(lines)
+
+
+RUNNING: list[ControlPlane] = []
+"""The control planes started and not yet stopped, for the diagnosis of a failed test."""
 
 
 def start_control_plane(directory: Path, bin_dir: Path) -> ControlPlane:
@@ -87,7 +120,9 @@ def start_control_plane(directory: Path, bin_dir: Path) -> ControlPlane:
     )
     if started.returncode != 0:
         raise RuntimeError(f"the local control plane did not start:\n{started.stderr}")
-    return ControlPlane(directory, Path(started.stdout.strip()))
+    plane = ControlPlane(directory, Path(started.stdout.strip()))
+    RUNNING.append(plane)
+    return plane
 
 
 @dataclass
