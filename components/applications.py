@@ -57,7 +57,9 @@ class Applications(pulumi.ComponentResource):
                 pulumi.ResourceOptions(parent=self, depends_on=depends),
             )
         self.revisions = args.sources.revisions()
-        self.register_outputs({"revisions": self.revisions})
+        # Not registered as the component's outputs too: they are the `applications` stack output, and
+        # serializing them a second time into the state grew the run's time per application with the count.
+        self.register_outputs({})
 
 
 def _custom_resource(name: str, obj: dict[str, Any], opts: pulumi.ResourceOptions) -> k8s.apiextensions.CustomResource:
