@@ -6,7 +6,9 @@
 The limits:
 - a bare Pulumi program (bench/bare_program) registering exactly what the project's program
   registered, with the same inputs, options and stack outputs, and no settings model, validation
-  or git. The benchmark checks that field by field before it times anything;
+  or git. The benchmark checks that field by field before it times anything. It runs as a plain
+  program does, with the garbage collector on; in process it also runs with the collector paused,
+  as the project's program pauses it, which leaves only the project's own work in the ratio;
 - for the output read-back, the GC and the YAML writing: their share of the run, and the C dumper;
 - `git ls-tree -r` of the same commit, for discovery;
 - for the GKE stack, the bare program of its resources and cloud look-ups, and (the issue's first
@@ -172,13 +174,18 @@ def evaluation(scratch: Path, sizes: list[int], runs: int, processes: int) -> di
         checked_plan(project_run, plan)
         last_runs[size] = project_run
         del project_run
-        project, bare, gc_share, read_back_share = [], [], [], []
+        project, bare, bare_paused, gc_share, read_back_share = [], [], [], [], []
         for run in range(runs):
-            order = ("project", "bare") if run % 2 == 0 else ("bare", "project")
+            order = ("project", "bare", "bare paused") if run % 2 == 0 else ("bare paused", "bare", "project")
             for which in order:
                 gc.collect()  # no run pays for collecting the garbage of the one before
                 if which == "bare":
                     bare.append(timed(lambda plan=plan: run_bare_program(plan, "dev")))
+                    continue
+                if which == "bare paused":
+                    gc.disable()
+                    bare_paused.append(timed(lambda plan=plan: run_bare_program(plan, "dev")))
+                    gc.enable()
                     continue
                 with GcClock() as gc_clock, ReadBackClock() as read_back:
                     elapsed = timed(lambda stack_file=stack_file: run_program("dev", stack_file=stack_file))
@@ -196,6 +203,7 @@ def evaluation(scratch: Path, sizes: list[int], runs: int, processes: int) -> di
         per_app[size] = (statistics.median(project) - no_apps) / size
         figure("evaluation ÷ bare program, in process", spread(ratios(project, bare), "x"), "≤ 1.0x")
         figure("evaluation ÷ bare program, whole process", spread(ratios(project_process, bare_process), "x"), "≤ 1.0x")
+        figure("same, bare program's collector paused too, in process", spread(ratios(project, bare_paused), "x"), "")
         figure("project run, in process (s)", spread(project), "")
         figure("bare run, in process (s)", spread(bare), "")
         figure(
