@@ -184,8 +184,10 @@ def evaluation(scratch: Path, sizes: list[int], runs: int, processes: int) -> di
                     continue
                 if which == "bare paused":
                     gc.disable()
-                    bare_paused.append(timed(lambda plan=plan: run_bare_program(plan, "dev")))
-                    gc.enable()
+                    try:
+                        bare_paused.append(timed(lambda plan=plan: run_bare_program(plan, "dev")))
+                    finally:
+                        gc.enable()
                     continue
                 with GcClock() as gc_clock, ReadBackClock() as read_back:
                     elapsed = timed(lambda stack_file=stack_file: run_program("dev", stack_file=stack_file))
