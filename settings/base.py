@@ -24,6 +24,9 @@ class Settings(BaseModel):
         extra="forbid",
         strict=True,
         frozen=True,
+        # Each schema is built once the stack's settings are first validated, as part of StackSettings':
+        # the 56 models built one by one at import cost every process 10-20 ms more.
+        defer_build=True,
     )
 
 
