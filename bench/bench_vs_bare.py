@@ -55,8 +55,9 @@ from tests.example_repository import example_repository_env  # noqa: E402
 
 BARE_RUN = PROJECT_DIR / "bench" / "bare_run.py"
 # The stack's process as the engine runs it: the language host imports pulumi, then __main__.py pauses
-# the collector before it imports the project and leaves it paused to the end, interpreter exit included
-# (ops.program would turn it back on for an in-process caller).
+# the collector before it imports the project and, at its end, freezes every object so that the exit
+# does not walk them (ops.program would unfreeze them and turn the collector back on for an
+# in-process caller that collects).
 PROJECT_PROBE = (
     "import gc, sys; from pathlib import Path; import pulumi; gc.disable(); from ops.program import run_program; "
     "run_program(sys.argv[1], stack_file=Path(sys.argv[2]))"

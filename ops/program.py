@@ -43,4 +43,5 @@ def run_program(stack: str, project_dir: Path = PROJECT_DIR, stack_file: Path | 
         return ProgramRun(stack, list(mocks.registrations), stack_outputs(), list(mocks.invokes), dict(mocks.children))
     finally:
         if collecting:
+            gc.unfreeze()
             gc.enable()

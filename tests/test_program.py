@@ -113,6 +113,20 @@ def test_a_stack_imports_only_the_cloud_sdk_its_cluster_needs(stack, absent):
     assert result.stdout.strip() == ""
 
 
+def test_the_program_freezes_what_it_made_for_its_exit_and_an_in_process_caller_gets_it_back():
+    code = (
+        "import gc, sys; from ops.program import run_program; {pause}run_program('local'); "
+        "print(gc.isenabled(), gc.get_freeze_count() > 0)"
+    )
+
+    def after_run(pause: str) -> str:
+        command = [sys.executable, "-c", code.format(pause=pause)]
+        return subprocess.run(command, cwd=PROJECT_DIR, capture_output=True, text=True, check=True).stdout.strip()
+
+    assert after_run("gc.disable(); ") == "False True"  # as the engine runs it: nothing for the exit to walk
+    assert after_run("") == "True False"  # a caller that collects gets its objects back to collect
+
+
 def test_bad_settings_stop_the_program_before_any_resource(tmp_path):
     stack_file = tmp_path / "Pulumi.dev.yaml"
     stack_file.write_text("config:\n  gitops:argocd:\n    ha: 'yes'\n")
