@@ -4,8 +4,11 @@ Run: .venv/bin/python bench/bench_discovery.py [--folders 1000 10000] [--layouts
 
 Per layout and folder count it prints, as min / median / max over runs in which every step is
 timed in turn (so that all see the same machine load):
-- first ÷ ls-tree: discover_typed on a commit no run has listed yet, over `git ls-tree -r` of it;
-- cached ÷ first: the same discovery in a later run, whose listing is stored in the mirror;
+- cold first ÷ ls-tree: discover_typed on a commit no run has listed yet, with no earlier commit's
+  discovery stored (a new cache), over `git ls-tree -r` of that commit;
+- first ÷ ls-tree: the same on the next commit of the branch, once the one before it was
+  discovered (what a run pays after a push), over `git ls-tree -r` of that commit;
+- cached ÷ first: that discovery again in a later run, whose answer is stored in the mirror;
 - the fetch (RepositoryCache.open on a warm cache) and the resolve of `main` every real run pays.
 It asserts nothing but that every way gives the same folders.
 """
@@ -27,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gitsource import Mirror, RepositoryCache
 from gitsource.cache import default_cache_root
+from gitsource.mirror import LISTINGS_DIRECTORY
 from tests.gitrepos import SourceRepository, git
 
 # Cycled over the folders so every app type appears about equally often.
@@ -60,14 +64,20 @@ PATTERNS = {"flat": "apps/*", "deep": "envs/*/teams/*/*"}
 
 def build_remote(root: Path, layout: str, folder_count: int, commits: int = 1) -> tuple[str, list[str]]:
     """A bare remote whose main branch holds `folder_count` application folders in each of its
-    last `commits` commits (which differ in README.md only); returns its URL and those commits."""
+    last `commits` commits, each of which changes README.md and one application's file, as a push
+    does; returns its URL and those commits."""
     files = {"README.md": "# bench\n"}
     for index in range(folder_count):
         for relative_path, content in APP_TEMPLATES[index % len(APP_TEMPLATES)].items():
             files[f"{folder_of(layout, index)}/{relative_path}"] = content
     repository = SourceRepository(root)
     made = [repository.commit(files, "applications")]
-    made += [repository.commit({"README.md": f"# bench {number}\n"}) for number in range(1, commits)]
+    made += [
+        repository.commit(
+            {"README.md": f"# bench {number}\n", f"{folder_of(layout, 4 * number + 1)}/deployment.yaml": f"replicas: {number}\n"}
+        )
+        for number in range(1, commits)
+    ]
     repository.push()
     return repository.url, made
 
@@ -92,11 +102,16 @@ class DiscoveryFigures:
     layout: str
     folders: int
     files: int
+    cold_ls_tree: list[float]
+    cold_first: list[float]
     ls_tree: list[float]
     first: list[float]
     cached: list[float]
     fetch: list[float]
     resolve: list[float]
+
+    def cold_first_over_ls_tree(self) -> list[float]:
+        return [first / ls_tree for first, ls_tree in zip(self.cold_first, self.cold_ls_tree, strict=True)]
 
     def first_over_ls_tree(self) -> list[float]:
         return [first / ls_tree for first, ls_tree in zip(self.first, self.ls_tree, strict=True)]
@@ -106,8 +121,9 @@ class DiscoveryFigures:
 
 
 def measure(scratch: Path, layout: str, folder_count: int, runs: int) -> DiscoveryFigures:
-    # A commit of its own for every run: each first listing is that of a commit no run has listed.
-    url, commits = build_remote(scratch / f"source-{layout}-{folder_count}", layout, folder_count, commits=runs + 1)
+    # Two commits of their own for every run, so that each first discovery is of a commit no run
+    # has listed: a cold one, then the next commit after it.
+    url, commits = build_remote(scratch / f"source-{layout}-{folder_count}", layout, folder_count, commits=2 * runs + 1)
     cache_root = scratch / f"cache-{layout}-{folder_count}"
     mirror = RepositoryCache(cache_root).open(url)
     pattern = [PATTERNS[layout]]
@@ -118,14 +134,25 @@ def measure(scratch: Path, layout: str, folder_count: int, runs: int) -> Discove
     def ls_tree(commit: str) -> None:
         subprocess.run(["git", "ls-tree", "-r", "--name-only", commit], cwd=mirror.path, capture_output=True, check=True)
 
-    figures = DiscoveryFigures(layout, folder_count, file_count, [], [], [], [], [])
-    for commit in commits[1:]:
+    def discover(commit: str) -> list:
+        return Mirror(url, mirror.path).discover_typed(commit, pattern)
+
+    def forget_earlier_discoveries() -> None:
+        for pointer in (mirror.path / LISTINGS_DIRECTORY).glob("*.latest.marshal"):
+            pointer.unlink()
+
+    figures = DiscoveryFigures(layout, folder_count, file_count, [], [], [], [], [], [], [])
+    for cold_commit, commit in zip(commits[1::2], commits[2::2], strict=True):
+        figures.cold_ls_tree.append(timed(lambda commit=cold_commit: ls_tree(commit))[0])
+        forget_earlier_discoveries()
+        cold_first, found_cold = timed(lambda commit=cold_commit: discover(commit))
+        figures.cold_first.append(cold_first)
         figures.ls_tree.append(timed(lambda commit=commit: ls_tree(commit))[0])
-        first, found = timed(lambda commit=commit: Mirror(url, mirror.path).discover_typed(commit, pattern))
+        first, found = timed(lambda commit=commit: discover(commit))
         figures.first.append(first)
-        cached, found_again = timed(lambda commit=commit: Mirror(url, mirror.path).discover_typed(commit, pattern))
+        cached, found_again = timed(lambda commit=commit: discover(commit))
         figures.cached.append(cached)
-        assert found == expected and found_again == expected
+        assert found_cold == found == found_again == expected
         warm_cache = RepositoryCache(cache_root)
         opened, warm_mirror = timed(lambda cache=warm_cache: cache.open(url))
         figures.fetch.append(opened)
@@ -148,15 +175,26 @@ def main() -> None:
     print(f"git {git('--version', cwd=Path.cwd()).split()[-1]}, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
     print(f"load average at start: {os.getloadavg()[0]:.2f}; min / median / max of {options.runs} alternated runs")
     print()
-    header = ("layout", "folders", "files", "first ÷ ls-tree", "cached ÷ first", "fetch ms", "resolve ms", "ls-tree ms")
-    print("{:<6} {:>7} {:>6} {:>20} {:>18} {:>22} {:>16} {:>20}".format(*header))
+    header = (
+        "layout",
+        "folders",
+        "files",
+        "cold first ÷ ls-tree",
+        "first ÷ ls-tree",
+        "cached ÷ first",
+        "fetch ms",
+        "resolve ms",
+        "ls-tree ms",
+    )
+    print("{:<6} {:>7} {:>6} {:>20} {:>20} {:>18} {:>22} {:>16} {:>20}".format(*header))
     with scratch_directory("bench-discovery-") as scratch:
         print(f"in {scratch}")
         for layout in options.layouts:
             for folder_count in options.folders:
                 f = measure(Path(scratch), layout, folder_count, options.runs)
                 print(
-                    f"{layout:<6} {folder_count:>7} {f.files:>6} {spread(f.first_over_ls_tree()):>20} "
+                    f"{layout:<6} {folder_count:>7} {f.files:>6} {spread(f.cold_first_over_ls_tree()):>20} "
+                    f"{spread(f.first_over_ls_tree()):>20} "
                     f"{spread(f.cached_over_first()):>18} {spread(f.fetch, 1000):>22} {spread(f.resolve, 1000):>16} "
                     f"{spread(f.ls_tree, 1000):>20}"
                 )

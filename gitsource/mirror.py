@@ -13,6 +13,7 @@ from typing import TypeVar
 from gitsource.app_types import AppType
 from gitsource.errors import GitSourceError, RevisionNotFound
 from gitsource.git_command import GitResult, run_git, stream_git
+from gitsource.tree_changes import DIFF_TREE_ARGUMENTS, TreeChanges, discovery_after
 from gitsource.tree_listing import LsTreeReader, TreeListing, normalize_repo_path
 
 _FULL_COMMIT_ID = re.compile(r"[0-9a-f]{40}")
@@ -33,8 +34,14 @@ _TYPE_CODES = {app_type: code for code, app_type in enumerate(AppType)}
 _TYPES_BY_CODE = list(AppType)
 """A stored folder's type is one byte, its AppType's place in the enum."""
 _Stored = TypeVar("_Stored")
+_DiscoveryKey = tuple[str, tuple[str, ...], tuple[str, ...]]
+"""A commit id, the include patterns and the exclude patterns."""
 REMOTE_HEAD_REF = "refs/gitops/remote-head"
 """The commit the remote's HEAD (its default branch) pointed to at the last fetch; `HEAD` means it."""
+
+
+def _digest(patterns: tuple[tuple[str, ...], tuple[str, ...]]) -> str:
+    return hashlib.sha256(marshal.dumps(patterns)).hexdigest()[:24]
 
 
 def _names(joined: str) -> list[str]:
@@ -71,7 +78,7 @@ class Mirror:
         self._listings: dict[str, TreeListing] = {}
         self._unstored_listings: set[str] = set()
         self._listings_directory_made = False
-        self._discoveries: dict[tuple[str, tuple[str, ...], tuple[str, ...]], list[tuple[str, AppType]]] = {}
+        self._discoveries: dict[_DiscoveryKey, list[tuple[str, AppType]]] = {}
 
     def __repr__(self) -> str:
         return f"Mirror(url={self.url!r}, path={str(self.path)!r})"
@@ -119,7 +126,11 @@ class Mirror:
         if found is None:
             found = self._stored_discovery(key)
         if found is None:
-            found = self._listing(commit_id, for_discovery=True).match_folders(include, exclude)
+            listing = self._known_listing(commit_id)
+            if listing is None:
+                found = self._discovery_since_the_latest(key)
+            if found is None:
+                found = (listing or self._listed_now(commit_id)).match_folders(include, exclude)
             self._store_discovery(key, found)
         self._discoveries[key] = found
         return list(found)
@@ -161,20 +172,29 @@ class Mirror:
         lowered = commit.lower()
         return lowered if _FULL_COMMIT_ID.fullmatch(lowered) else self.resolve(commit)
 
-    def _listing(self, commit: str, *, for_discovery: bool = False) -> TreeListing:
+    def _listing(self, commit: str) -> TreeListing:
         """The listing of `commit`, stored for later runs once a question other than a discovery
         (whose own answer is stored) needs it."""
         commit_id = self._commit_id(commit)
+        listing = self._known_listing(commit_id) or self._listed_now(commit_id)
+        if commit_id in self._unstored_listings:
+            self._unstored_listings.discard(commit_id)
+            self._store_listing(commit_id, listing)
+        return listing
+
+    def _listed_now(self, commit_id: str) -> TreeListing:
+        listing = self._list_tree(commit_id)
+        self._listings[commit_id] = listing
+        self._unstored_listings.add(commit_id)
+        return listing
+
+    def _known_listing(self, commit_id: str) -> TreeListing | None:
+        """The listing of `commit_id` if this run or an earlier one made it, without asking git."""
         listing = self._listings.get(commit_id)
         if listing is None:
             listing = self._stored_listing(commit_id)
-            if listing is None:
-                listing = self._list_tree(commit_id)
-                self._unstored_listings.add(commit_id)
-            self._listings[commit_id] = listing
-        if not for_discovery and commit_id in self._unstored_listings:
-            self._unstored_listings.discard(commit_id)
-            self._store_listing(commit_id, listing)
+            if listing is not None:
+                self._listings[commit_id] = listing
         return listing
 
     # A commit's tree never changes, so its listing, and the folders each set of patterns finds in
@@ -189,8 +209,9 @@ class Mirror:
 
     def _store(self, name: str, *contents: object) -> None:
         # Written in place: a rename costs more than the write. A run that meets a file still being
-        # written cannot decode it (marshal checks every length) and works the answer out itself,
-        # and all who write one name write the same bytes.
+        # written cannot decode it (marshal checks every length) and works the answer out itself.
+        # All who write one commit's file write the same bytes; of two runs naming their own last
+        # commit at once, either commit is a right one to start from.
         directory = self.path / LISTINGS_DIRECTORY
         if not self._listings_directory_made:
             directory.mkdir(exist_ok=True)
@@ -215,11 +236,16 @@ class Mirror:
         self._store(f"{commit_id}.marshal", _NAME_SEPARATOR.join(paths), by_code)
 
     @staticmethod
-    def _discovery_file(key: tuple[str, tuple[str, ...], tuple[str, ...]]) -> str:
-        commit_id, include, exclude = key
-        return f"{commit_id}.{hashlib.sha256(marshal.dumps((include, exclude))).hexdigest()[:24]}.discovery.marshal"
+    def _discovery_file(key: _DiscoveryKey) -> str:
+        return f"{key[0]}.{_digest(key[1:])}.discovery.marshal"
 
-    def _stored_discovery(self, key: tuple[str, tuple[str, ...], tuple[str, ...]]) -> list[tuple[str, AppType]] | None:
+    @staticmethod
+    def _latest_discovery_file(key: _DiscoveryKey) -> str:
+        """Names the last commit these patterns were discovered in: a later commit's discovery
+        starts from its answer (tree_changes)."""
+        return f"{_digest(key[1:])}.latest.marshal"
+
+    def _stored_discovery(self, key: _DiscoveryKey) -> list[tuple[str, AppType]] | None:
         def decode(patterns: tuple, directories: str, type_codes: bytes) -> list[tuple[str, AppType]] | None:
             if patterns != key[1:]:
                 return None
@@ -227,10 +253,30 @@ class Mirror:
 
         return self._stored(self._discovery_file(key), decode)
 
-    def _store_discovery(self, key: tuple[str, tuple[str, ...], tuple[str, ...]], found: list[tuple[str, AppType]]) -> None:
+    def _store_discovery(self, key: _DiscoveryKey, found: list[tuple[str, AppType]]) -> None:
         directories = _NAME_SEPARATOR.join(map(itemgetter(0), found))
         type_codes = bytes(map(_TYPE_CODES.__getitem__, map(itemgetter(1), found)))
         self._store(self._discovery_file(key), key[1:], directories, type_codes)
+        self._store(self._latest_discovery_file(key), key[1:], key[0])
+
+    def _discovery_since_the_latest(self, key: _DiscoveryKey) -> list[tuple[str, AppType]] | None:
+        """The discovery of `key` worked out from that of the last commit the same patterns were
+        discovered in and one `git diff-tree`; None when there is none to start from or it needs
+        the whole tree."""
+        commit_id, include, exclude = key
+
+        def decode(patterns: tuple, latest: str) -> str | None:
+            return latest if patterns == key[1:] and _FULL_COMMIT_ID.fullmatch(latest) else None
+
+        latest = self._stored(self._latest_discovery_file(key), decode)
+        earlier_key = (latest, include, exclude)
+        earlier = None if latest is None else self._discoveries.get(earlier_key) or self._stored_discovery(earlier_key)
+        if earlier is None:
+            return None
+        result = self._git(*DIFF_TREE_ARGUMENTS, f"{latest}^{{commit}}", f"{commit_id}^{{commit}}")
+        if not result.ok:  # a commit the mirror lacks (a damaged cache), or an unknown one: listing says which
+            return None
+        return discovery_after(earlier, TreeChanges.from_diff_tree(result.stdout), include, exclude)
 
     def _list_tree(self, commit_id: str) -> TreeListing:
         reader = LsTreeReader()

@@ -99,16 +99,9 @@ class TreeListing:
         kept when some `include` pattern matches it with Go's `path.Match` and no `exclude` one does.
         """
         includes = [_compiled(pattern) for pattern in include]
-        excludes = [_compiled(pattern) for pattern in exclude]
         # One include (the usual case) matches each folder once: no set needed to merge them.
         matched = self._matching(includes[0]) if len(includes) == 1 else set().union(*map(self._matching, includes))
-        if excludes:
-            matched = [directory for directory in matched if not any(pattern.matches(directory) for pattern in excludes)]
-        # Hidden folders (a name starting with ".") and all inside them are skipped. One search of
-        # all the names together says whether any is; the rest runs in C, once per folder.
-        if _has_hidden_name("\0".join(matched)):
-            matched = [directory for directory in matched if not _has_hidden_name(directory)]
-        kept = sorted(matched)
+        kept = sorted(_without_excluded_or_hidden(matched, exclude))
         return list(zip(kept, map(self._types.get, kept, repeat(AppType.DIRECTORY)), strict=True))
 
     def _matching(self, pattern: PathPattern) -> list[str]:
@@ -173,6 +166,24 @@ class TreeListing:
                     add_child((child, index, child_end))
                 index = child_end
         return children
+
+
+def select_folders(directories: Iterable[str], include: Sequence[str], exclude: Sequence[str] = ()) -> list[str]:
+    """The folders among `directories` that `match_folders` yields for these patterns, unsorted."""
+    candidates = list(directories)
+    matched = set().union(*(filter(_compiled(pattern).regex.fullmatch, candidates) for pattern in include))
+    return _without_excluded_or_hidden(matched, exclude)
+
+
+def _without_excluded_or_hidden(matched: Iterable[str], exclude: Sequence[str | PathPattern]) -> list[str]:
+    excludes = [_compiled(pattern) for pattern in exclude]
+    if excludes:
+        matched = [directory for directory in matched if not any(pattern.matches(directory) for pattern in excludes)]
+    # Hidden folders (a name starting with ".") and all inside them are skipped. One search of
+    # all the names together says whether any is; the rest runs in C, once per folder.
+    if _has_hidden_name("\0".join(matched)):
+        matched = [directory for directory in matched if not _has_hidden_name(directory)]
+    return list(matched)
 
 
 def _has_hidden_name(paths: str) -> bool:

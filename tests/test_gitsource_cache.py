@@ -238,14 +238,14 @@ def test_a_discovery_alone_stores_what_it_found_and_not_the_listing(source, tmp_
     first = RepositoryCache(tmp_path / "cache").open(source.url)
     commit = first.resolve("main")
     first.discover_typed(commit, ["apps/*"])
-    assert [path.name.endswith(".discovery.marshal") for path in (first.path / "gitops-listings").iterdir()] == [True]
+    assert sorted(path.name.split(".")[-2] for path in (first.path / "gitops-listings").iterdir()) == ["discovery", "latest"]
     listings = []
     real_stream_git = gitsource.mirror.stream_git
     monkeypatch.setattr("gitsource.mirror.stream_git", lambda *a, **k: listings.append(a) or real_stream_git(*a, **k))
     later = RepositoryCache(tmp_path / "cache").open(source.url)
     assert later.has_path(commit, "apps") and later.is_file(commit, "README.md")
     assert len(listings) == 1
-    assert len(list((first.path / "gitops-listings").iterdir())) == 2  # the listing, stored once a question needed it
+    assert len(list((first.path / "gitops-listings").iterdir())) == 3  # the listing, stored once a question needed it
 
 
 def test_a_damaged_stored_listing_is_listed_again(source, tmp_path):
@@ -254,7 +254,7 @@ def test_a_damaged_stored_listing_is_listed_again(source, tmp_path):
     expected = first.discover_typed(commit, ["apps/*"])
     assert first.has_path(commit, "apps")
     stored = sorted((first.path / "gitops-listings").iterdir())
-    assert len(stored) == 2  # the listing, and what apps/* found in it
+    assert len(stored) == 3  # the listing, what apps/* found in it, and the commit it was last found in
     for path in stored:
         path.write_bytes(b"\x00 truncated")
     assert RepositoryCache(tmp_path / "cache").open(source.url).discover_typed(commit, ["apps/*"]) == expected
