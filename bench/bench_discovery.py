@@ -138,7 +138,7 @@ def measure(scratch: Path, layout: str, folder_count: int, runs: int) -> Discove
         return Mirror(url, mirror.path).discover_typed(commit, pattern)
 
     def forget_earlier_discoveries() -> None:
-        for pointer in (mirror.path / LISTINGS_DIRECTORY).glob("*.latest.marshal"):
+        for pointer in (mirror.path / LISTINGS_DIRECTORY).glob("*.latest"):
             pointer.unlink()
 
     figures = DiscoveryFigures(layout, folder_count, file_count, [], [], [], [], [], [], [])

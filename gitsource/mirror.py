@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import marshal
+import os
 import re
 from collections.abc import Callable, Sequence
 from operator import itemgetter
@@ -210,8 +211,7 @@ class Mirror:
     def _store(self, name: str, *contents: object) -> None:
         # Written in place: a rename costs more than the write. A run that meets a file still being
         # written cannot decode it (marshal checks every length) and works the answer out itself.
-        # All who write one commit's file write the same bytes; of two runs naming their own last
-        # commit at once, either commit is a right one to start from.
+        # All who write one name write the same bytes.
         directory = self.path / LISTINGS_DIRECTORY
         if not self._listings_directory_made:
             directory.mkdir(exist_ok=True)
@@ -239,11 +239,26 @@ class Mirror:
     def _discovery_file(key: _DiscoveryKey) -> str:
         return f"{key[0]}.{_digest(key[1:])}.discovery.marshal"
 
-    @staticmethod
-    def _latest_discovery_file(key: _DiscoveryKey) -> str:
-        """Names the last commit these patterns were discovered in: a later commit's discovery
+    def _latest_discovered_commit(self, key: _DiscoveryKey) -> str | None:
+        """The last commit `key`'s patterns were discovered in, if any: a later commit's discovery
         starts from its answer (tree_changes)."""
-        return f"{_digest(key[1:])}.latest.marshal"
+        try:
+            latest = os.readlink(self._latest_pointer(key))
+        except OSError:
+            return None
+        return latest if _FULL_COMMIT_ID.fullmatch(latest) else None
+
+    def _latest_pointer(self, key: _DiscoveryKey) -> Path:
+        return self.path / LISTINGS_DIRECTORY / f"{_digest(key[1:])}.latest"
+
+    def _store_latest_discovered_commit(self, key: _DiscoveryKey) -> None:
+        # A symbolic link whose target is the commit id, replaced in one rename: no file content
+        # to write, and a reader sees the old commit or the new one, never a part of either.
+        pointer = self._latest_pointer(key)
+        staged = pointer.with_name(f"{pointer.name}.{os.getpid()}")
+        staged.unlink(missing_ok=True)  # left by a killed run whose process id this one reuses
+        os.symlink(key[0], staged)
+        os.replace(staged, pointer)
 
     def _stored_discovery(self, key: _DiscoveryKey) -> list[tuple[str, AppType]] | None:
         def decode(patterns: tuple, directories: str, type_codes: bytes) -> list[tuple[str, AppType]] | None:
@@ -257,18 +272,14 @@ class Mirror:
         directories = _NAME_SEPARATOR.join(map(itemgetter(0), found))
         type_codes = bytes(map(_TYPE_CODES.__getitem__, map(itemgetter(1), found)))
         self._store(self._discovery_file(key), key[1:], directories, type_codes)
-        self._store(self._latest_discovery_file(key), key[1:], key[0])
+        self._store_latest_discovered_commit(key)
 
     def _discovery_since_the_latest(self, key: _DiscoveryKey) -> list[tuple[str, AppType]] | None:
         """The discovery of `key` worked out from that of the last commit the same patterns were
         discovered in and one `git diff-tree`; None when there is none to start from or it needs
         the whole tree."""
         commit_id, include, exclude = key
-
-        def decode(patterns: tuple, latest: str) -> str | None:
-            return latest if patterns == key[1:] and _FULL_COMMIT_ID.fullmatch(latest) else None
-
-        latest = self._stored(self._latest_discovery_file(key), decode)
+        latest = self._latest_discovered_commit(key)
         earlier_key = (latest, include, exclude)
         earlier = None if latest is None else self._discoveries.get(earlier_key) or self._stored_discovery(earlier_key)
         if earlier is None:

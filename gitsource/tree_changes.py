@@ -67,7 +67,9 @@ def discovery_after(
     gains or loses a type-deciding file needs the full list of its files. A folder new in the
     later tree has only new files, all of them in `changes`.
     """
-    folders = {folder: app_type for folder, app_type in found if folder not in changes.gone_trees}
+    folders = dict(found)
+    for folder in changes.gone_trees & folders.keys():
+        del folders[folder]
     changed = [*changes.new_files, *changes.gone_files]
     for path in compress(changed, map(str.endswith, changed, repeat(TYPE_FILE_SUFFIXES))):
         folder, _, name = path.rpartition("/")
@@ -76,9 +78,11 @@ def discovery_after(
     new_files = sorted(changes.new_files)
     types: dict[str, AppType] = {}
     record_directory_types(new_files, types)  # a new folder's files are all new
-    for folder in select_folders(changes.new_trees, include, exclude):
+    new_folders = select_folders(changes.new_trees, include, exclude)
+    for folder in new_folders:
         # A tree holding no file at all (git's own commands never write one) is no folder to list.
         first_inside = bisect_left(new_files, folder + "/")
         if first_inside < len(new_files) and new_files[first_inside].startswith(folder + "/"):
             folders[folder] = types.get(folder, AppType.DIRECTORY)
-    return sorted(folders.items())
+    # `found` is sorted, and so is what is left of it while no folder was added.
+    return sorted(folders.items()) if new_folders else list(folders.items())

@@ -238,7 +238,8 @@ def test_a_discovery_alone_stores_what_it_found_and_not_the_listing(source, tmp_
     first = RepositoryCache(tmp_path / "cache").open(source.url)
     commit = first.resolve("main")
     first.discover_typed(commit, ["apps/*"])
-    assert sorted(path.name.split(".")[-2] for path in (first.path / "gitops-listings").iterdir()) == ["discovery", "latest"]
+    stored = sorted(path.name.removesuffix(".marshal").rpartition(".")[2] for path in (first.path / "gitops-listings").iterdir())
+    assert stored == ["discovery", "latest"]
     listings = []
     real_stream_git = gitsource.mirror.stream_git
     monkeypatch.setattr("gitsource.mirror.stream_git", lambda *a, **k: listings.append(a) or real_stream_git(*a, **k))
