@@ -67,22 +67,25 @@ def discovery_after(
     gains or loses a type-deciding file needs the full list of its files. A folder new in the
     later tree has only new files, all of them in `changes`.
     """
-    folders = dict(found)
-    for folder in changes.gone_trees & folders.keys():
-        del folders[folder]
     changed = [*changes.new_files, *changes.gone_files]
     for path in compress(changed, map(str.endswith, changed, repeat(TYPE_FILE_SUFFIXES))):
-        folder, _, name = path.rpartition("/")
-        if folder in folders and name.endswith(TYPE_FILE_SUFFIXES):
+        folder = path.rpartition("/")[0]
+        if folder not in changes.gone_trees and _is_found(found, folder):
             return None
+    kept = [entry for entry in found if entry[0] not in changes.gone_trees] if changes.gone_trees else list(found)
     new_files = sorted(changes.new_files)
     types: dict[str, AppType] = {}
     record_directory_types(new_files, types)  # a new folder's files are all new
-    new_folders = select_folders(changes.new_trees, include, exclude)
-    for folder in new_folders:
+    added = []
+    for folder in select_folders(changes.new_trees, include, exclude):
         # A tree holding no file at all (git's own commands never write one) is no folder to list.
         first_inside = bisect_left(new_files, folder + "/")
         if first_inside < len(new_files) and new_files[first_inside].startswith(folder + "/"):
-            folders[folder] = types.get(folder, AppType.DIRECTORY)
-    # `found` is sorted, and so is what is left of it while no folder was added.
-    return sorted(folders.items()) if new_folders else list(folders.items())
+            added.append((folder, types.get(folder, AppType.DIRECTORY)))
+    return sorted(kept + added) if added else kept
+
+
+def _is_found(found: Sequence[tuple[str, AppType]], folder: str) -> bool:
+    """Whether `folder` is one of `found`, which is sorted by folder."""
+    index = bisect_left(found, (folder,))
+    return index < len(found) and found[index][0] == folder
