@@ -17,6 +17,7 @@ It asserts nothing but that every way gives the same folders.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import statistics
 import subprocess
@@ -149,21 +150,30 @@ def measure(scratch: Path, layout: str, folder_count: int, runs: int) -> Discove
             pointer.unlink()
 
     figures = DiscoveryFigures(layout, folder_count, file_count, [], [], [], [], [], [], [])
-    for cold_commit, commit in zip(commits[1::2], commits[2::2], strict=True):
-        figures.cold_ls_tree.append(timed(lambda commit=cold_commit: ls_tree(commit))[0])
-        forget_earlier_discoveries()
-        cold_first, found_cold = timed(lambda commit=cold_commit: discover(commit))
-        figures.cold_first.append(cold_first)
-        figures.ls_tree.append(timed(lambda commit=commit: ls_tree(commit))[0])
-        first, found = timed(lambda commit=commit: discover(commit))
-        figures.first.append(first)
-        cached, found_again = timed(lambda commit=commit: discover(commit))
-        figures.cached.append(cached)
-        assert found_cold == found == found_again == expected
-        warm_cache = RepositoryCache(cache_root)
-        opened, warm_mirror = timed(lambda cache=warm_cache: cache.open(url))
-        figures.fetch.append(opened)
-        figures.resolve.append(timed(lambda m=warm_mirror: m.resolve("main"))[0])
+    # The program discovers with its collector paused (__main__.py): so do the timed steps, which
+    # a collection of this process's own objects would otherwise interrupt now and then.
+    collecting = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        for cold_commit, commit in zip(commits[1::2], commits[2::2], strict=True):
+            figures.cold_ls_tree.append(timed(lambda commit=cold_commit: ls_tree(commit))[0])
+            forget_earlier_discoveries()
+            cold_first, found_cold = timed(lambda commit=cold_commit: discover(commit))
+            figures.cold_first.append(cold_first)
+            figures.ls_tree.append(timed(lambda commit=commit: ls_tree(commit))[0])
+            first, found = timed(lambda commit=commit: discover(commit))
+            figures.first.append(first)
+            cached, found_again = timed(lambda commit=commit: discover(commit))
+            figures.cached.append(cached)
+            assert found_cold == found == found_again == expected
+            warm_cache = RepositoryCache(cache_root)
+            opened, warm_mirror = timed(lambda cache=warm_cache: cache.open(url))
+            figures.fetch.append(opened)
+            figures.resolve.append(timed(lambda m=warm_mirror: m.resolve("main"))[0])
+    finally:
+        if collecting:
+            gc.enable()
     return figures
 
 
