@@ -210,8 +210,8 @@ class Mirror:
 
     def _store(self, name: str, *contents: object) -> None:
         # Written in place: a rename costs more than the write. A run that meets a file still being
-        # written cannot decode it (marshal checks every length) and works the answer out itself.
-        # All who write one name write the same bytes.
+        # written cannot decode it (marshal checks every length) and works the answer out itself,
+        # and all who write one name write the same bytes.
         directory = self.path / LISTINGS_DIRECTORY
         if not self._listings_directory_made:
             directory.mkdir(exist_ok=True)

@@ -9,10 +9,9 @@ what listing the whole new tree would find.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import compress, repeat
-from operator import itemgetter
 
 from gitsource.app_types import TYPE_FILE_SUFFIXES, AppType, record_directory_types
 from gitsource.tree_listing import select_folders
@@ -39,8 +38,8 @@ class TreeChanges:
         and the path, each ended by NUL."""
         fields = output.decode("utf-8", errors="surrogateescape").split("\0")[:-1]  # each field ends with NUL
         records, paths = fields[0::2], fields[1::2]
-        before = _entries(paths, map(itemgetter(slice(1, 7)), records))
-        after = _entries(paths, map(itemgetter(slice(8, 14)), records))
+        before = _entries(paths, [record[1:7] for record in records])
+        after = _entries(paths, [record[8:14] for record in records])
         return cls(
             frozenset(after[0] - before[0]),
             frozenset(before[0] - after[0]),
@@ -49,9 +48,8 @@ class TreeChanges:
         )
 
 
-def _entries(paths: list[str], modes: Iterable[str]) -> tuple[set[str], set[str]]:
+def _entries(paths: list[str], modes: list[str]) -> tuple[set[str], set[str]]:
     """The trees and the files among `paths`, given each one's mode on one side of the diff."""
-    modes = list(modes)
     trees = set(compress(paths, map(_TREE_MODE.__eq__, modes)))
     present = set(compress(paths, map(_NO_ENTRY.__ne__, modes)))
     return trees, present - trees
